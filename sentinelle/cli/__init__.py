@@ -1,0 +1,38 @@
+"""The ``sentinelle`` command. Each group of commands lives in its own module."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from sentinelle.cli import docs, ingest, synth, warehouse
+from sentinelle.cli.common import error_console
+from sentinelle.errors import SentinelleError
+
+app = typer.Typer(
+    name="sentinelle",
+    help="Find the buyers and facilitators of livestreamed child abuse in payment data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(ingest.app, name="ingest")
+app.add_typer(docs.app, name="docs")
+app.command("synth")(synth.synth)
+for command in warehouse.COMMANDS:
+    app.command()(command)
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    try:
+        app()
+    except SentinelleError as exc:
+        error_console.print("[bold red]Error:[/] ", end="")
+        error_console.print(str(exc), markup=False, highlight=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        error_console.print("Interrupted; the warehouse keeps only the files that completed.")
+        sys.exit(130)

@@ -1,0 +1,46 @@
+"""What every command shares: consoles, the --db option, opening the warehouse."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from sentinelle.settings import resolve
+from sentinelle.warehouse import Warehouse, open_warehouse
+
+console = Console()
+error_console = Console(stderr=True)
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="Warehouse file (default: ./sentinelle.duckdb, or $SENTINELLE_DB)."),
+]
+
+
+@contextmanager
+def warehouse(db: Path | None, read_only: bool = False) -> Iterator[Warehouse]:
+    settings = resolve({"db": str(db) if db else None})
+    wh = open_warehouse(settings["db"], settings["memory_limit"], settings["threads"],
+                        read_only=read_only)
+    try:
+        yield wh
+    finally:
+        wh.close()
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )

@@ -1,0 +1,80 @@
+"""``sentinelle ingest``: load canonical files into the warehouse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table as RichTable
+
+from sentinelle.cli.common import DbOption, console, progress_bar, warehouse
+from sentinelle.ingest import FileReport, ingest_paths
+from sentinelle.settings import resolve
+
+app = typer.Typer(help="Load files into the warehouse; every row accepted or quarantined.",
+                  no_args_is_help=True)
+
+PathsArg = Annotated[list[Path], typer.Argument(help="Files or folders (CSV or Parquet).")]
+
+
+def _run(table: str, paths: list[Path], db: Path | None, **options: object) -> None:
+    settings = resolve({"db": str(db) if db else None})
+    with warehouse(db) as wh, progress_bar() as bar:
+        files = bar.add_task("files", total=None)
+        step = bar.add_task("", total=None)
+
+        def on_file(path: Path, i: int, n: int) -> None:
+            bar.update(files, description=f"file {i + 1} of {n}", completed=i, total=n)
+            bar.update(step, description=f"  {path.name}")
+
+        def on_step(what: str) -> None:
+            bar.update(step, description=f"  {what}")
+
+        reports = ingest_paths(wh, table, paths, user=settings["user"], on_file=on_file,
+                               progress=on_step, **options)  # type: ignore[arg-type]
+        bar.update(files, completed=len(reports), total=len(reports))
+        bar.update(step, description="  done", visible=False)
+    _print(reports)
+    if any(r.status == "refused" for r in reports):
+        raise typer.Exit(1)
+
+
+def _print(reports: list[FileReport]) -> None:
+    table = RichTable(title="Ingestion")
+    for col in ("file", "status", "read", "accepted", "quarantined"):
+        table.add_column(col, justify="right" if col in ("read", "accepted", "quarantined")
+                         else "left")
+    for r in reports:
+        table.add_row(r.path.name, r.status, f"{r.read:,}", f"{r.accepted:,}",
+                      f"{r.quarantined:,}")
+    total = [sum(getattr(r, k) for r in reports) for k in ("read", "accepted", "quarantined")]
+    table.add_row("[b]total", "", *(f"[b]{n:,}" for n in total))
+    console.print(table)
+    for r in reports:
+        if r.message:
+            console.print(f"[yellow]{r.path}[/]: ", end="")
+            console.print(r.message, markup=False, highlight=False)
+    if sum(total[2:]):
+        console.print("Quarantined rows: [b]sentinelle quarantine[/] lists them with reasons.")
+
+
+@app.command()
+def transactions(
+    paths: PathsArg,
+    db: DbOption = None,
+    provider: Annotated[str | None, typer.Option(
+        help="Provider for rows whose provider column is empty.")] = None,
+    rates: Annotated[Path | None, typer.Option(
+        help="CSV of dated EUR reference rates to use instead of the shipped table.")] = None,
+) -> None:
+    """Ingest transaction files (the canonical layout: docs/model.md)."""
+    settings = resolve({"provider": provider, "rates": str(rates) if rates else None})
+    _run("transactions", paths, db, default_provider=settings["provider"],
+         rates=Path(settings["rates"]) if settings["rates"] else None)
+
+
+@app.command()
+def referrals(paths: PathsArg, db: DbOption = None) -> None:
+    """Ingest referral files (tips from NCMEC, Interpol, Europol, an FIU, partner police)."""
+    _run("referrals", paths, db)

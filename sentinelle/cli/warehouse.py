@@ -1,0 +1,96 @@
+"""Look into the warehouse: what is there, where it came from, what was refused."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table as RichTable
+
+from sentinelle.cli.common import DbOption, console, warehouse
+from sentinelle.errors import SentinelleError
+from sentinelle.model import tables
+
+
+def status(db: DbOption = None) -> None:
+    """Rows per table, files ingested, quarantine and cleaning notes."""
+    with warehouse(db, read_only=True) as wh:
+        out = RichTable(title=f"Warehouse {wh.path}")
+        out.add_column("table")
+        out.add_column("rows", justify="right")
+        for name in [t.name for t in tables()] + ["ingest_files", "quarantine", "cleaning_notes"]:
+            out.add_row(name, f"{wh.scalar(f'SELECT count(*) FROM {name}'):,}")
+        console.print(out)
+
+
+def files(db: DbOption = None) -> None:
+    """Every ingested file with its SHA-256, size, row counts, time and user."""
+    with warehouse(db, read_only=True) as wh:
+        rows = wh.execute(
+            "SELECT file_id, table_name, path, sha256, size_bytes, rows_read, rows_accepted, "
+            "rows_quarantined, finished_at, ingested_by FROM ingest_files ORDER BY file_id"
+        ).fetchall()
+    out = RichTable(title="Ingested files")
+    for col in ("#", "table", "path", "sha256", "bytes", "read", "accepted", "quarantined",
+                "at (UTC)", "by"):
+        out.add_column(col, overflow="fold")
+    for r in rows:
+        out.add_row(str(r[0]), r[1], r[2], r[3][:16] + "…", f"{r[4]:,}", f"{r[5]:,}",
+                    f"{r[6]:,}", f"{r[7]:,}", f"{r[8]:%Y-%m-%d %H:%M:%S}", r[9])
+    console.print(out)
+
+
+def quarantine(
+    db: DbOption = None,
+    file_id: Annotated[int | None, typer.Option("--file", help="Only this file (#).")] = None,
+    limit: Annotated[int, typer.Option(help="Rows to show.")] = 50,
+) -> None:
+    """Rows that were not accepted: file, line, column, value and reason; and a summary."""
+    where, params = ("WHERE q.file_id = ?", [file_id]) if file_id is not None else ("", [])
+    with warehouse(db, read_only=True) as wh:
+        summary = wh.execute(
+            f"""SELECT coalesce(q."column", '(row)'), regexp_replace(q.reason, '[0-9]+', 'N', 'g')
+                   AS reason, count(*) FROM quarantine q {where}
+                GROUP BY ALL ORDER BY 3 DESC LIMIT 20""", params or None).fetchall()
+        rows = wh.execute(
+            f"""SELECT f.path, q.line, q."column", q.value, q.reason FROM quarantine q
+                JOIN ingest_files f USING (file_id) {where}
+                ORDER BY q.file_id, q.line LIMIT ?""", [*params, limit]).fetchall()
+    out = RichTable(title="Quarantine by reason")
+    for col in ("column", "reason", "rows"):
+        out.add_column(col, overflow="fold")
+    for column, reason, n in summary:
+        out.add_row(column, reason, f"{n:,}")
+    console.print(out)
+    detail = RichTable(title=f"First {limit} quarantined rows")
+    for col in ("file", "line", "column", "value", "reason"):
+        detail.add_column(col, overflow="fold")
+    for path, line, column, value, reason in rows:
+        detail.add_row(path, str(line), column or "", value if value is not None else "∅", reason)
+    console.print(detail)
+
+
+def trace(
+    key: Annotated[str, typer.Argument(help="The txn_id (or referral_id) to trace.")],
+    table: Annotated[str, typer.Option(help="transactions or referrals.")] = "transactions",
+    db: DbOption = None,
+) -> None:
+    """Where a row came from: the file, its SHA-256 and the line."""
+    valid = {t.name: t for t in tables()}
+    if table not in valid:
+        raise SentinelleError(f"no table {table!r}", fix="use transactions or referrals")
+    id_column = valid[table].key[-1]
+    with warehouse(db, read_only=True) as wh:
+        rows = wh.execute(
+            f"""SELECT f.path, f.sha256, t.source_line, f.finished_at, f.ingested_by
+                FROM {table} t JOIN ingest_files f ON f.file_id = t.source_file_id
+                WHERE t."{id_column}" = ?""", [key]).fetchall()
+    if not rows:
+        raise SentinelleError(f"no {table} row with {id_column} {key!r}",
+                              fix="check the id; quarantined rows: sentinelle quarantine")
+    for path, sha, line, at, by in rows:
+        console.print(f"{path} line {line}\n  sha256 {sha}\n  ingested {at:%Y-%m-%d %H:%M:%S} "
+                      f"UTC by {by}", markup=False, highlight=False)
+
+
+COMMANDS = [status, files, quarantine, trace]

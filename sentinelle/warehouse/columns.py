@@ -1,0 +1,53 @@
+"""Warehouse columns generated from the model declaration.
+
+The rule is the same for every field: ``x`` holds the clean, typed value and
+``x_raw`` what the file said, for every type whose cleaning changes the text.
+A value that cannot be cleaned leaves ``x`` empty and a note in ``cleaning_notes``.
+"""
+
+from __future__ import annotations
+
+from sentinelle.model import Field, Table
+
+# Types stored as given: cleaning would only trim them.
+AS_GIVEN = {"string", "text"}
+
+CLEAN_SQL_TYPE = {
+    "timestamp": "TIMESTAMP",  # UTC; the offset is kept in <name>_offset_min
+    "decimal": "DECIMAL(18,4)",
+    "date": "DATE",
+}
+
+PROVENANCE_COLUMNS = [
+    ("source_file_id", "INTEGER", "The ingest_files row of the file this row came from."),
+    ("source_line", "BIGINT", "Line of the file (CSV) or row number (Parquet), 1 = header."),
+    ("row_hash", "VARCHAR", "MD5 of the raw canonical values, to tell re-sent rows from conflicts."),
+    ("extra", "VARCHAR", "JSON object of the file's columns that are not canonical."),
+]
+
+
+def field_columns(f: Field) -> list[tuple[str, str]]:
+    """(column, SQL type) pairs that one declared field becomes in the warehouse."""
+    if f.type in AS_GIVEN:
+        return [(f.name, "VARCHAR")]
+    cols = [(f.name, CLEAN_SQL_TYPE.get(f.type, "VARCHAR")), (f.name + "_raw", "VARCHAR")]
+    if f.type == "timestamp":
+        cols.append((f.name + "_offset_min", "SMALLINT"))
+    if f.type == "name":
+        cols += [(f.name + "_surname", "VARCHAR"), (f.name + "_key", "VARCHAR")]
+    return cols
+
+
+def eur_columns(table: Table) -> list[tuple[str, str]]:
+    if table.name != "transactions":
+        return []
+    return [("amount_eur", "DECIMAL(18,2)"), ("eur_rate", "DOUBLE"), ("eur_rate_date", "DATE")]
+
+
+def table_columns(table: Table) -> list[tuple[str, str]]:
+    cols: list[tuple[str, str]] = []
+    for f in table.fields:
+        cols += field_columns(f)
+    cols += eur_columns(table)
+    cols += [(name, sql_type) for name, sql_type, _ in PROVENANCE_COLUMNS]
+    return cols

@@ -1,0 +1,142 @@
+"""Open (and create) the DuckDB warehouse file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from sentinelle.errors import WarehouseError
+from sentinelle.model import tables
+from sentinelle.warehouse.columns import table_columns
+
+SCHEMA_VERSION = "1"
+
+# Tables that are not canonical data: what came in, what was refused, what was cleaned.
+SUPPORT_DDL = [
+    """CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS ingest_files (
+        file_id INTEGER PRIMARY KEY,
+        table_name VARCHAR NOT NULL,
+        path VARCHAR NOT NULL,
+        sha256 VARCHAR NOT NULL,
+        size_bytes BIGINT NOT NULL,
+        format VARCHAR NOT NULL,
+        rows_read BIGINT NOT NULL,
+        rows_accepted BIGINT NOT NULL,
+        rows_quarantined BIGINT NOT NULL,
+        line_mapping VARCHAR NOT NULL,
+        started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP NOT NULL,
+        ingested_by VARCHAR NOT NULL,
+        rates_sha256 VARCHAR
+    )""",
+    """CREATE TABLE IF NOT EXISTS quarantine (
+        file_id INTEGER NOT NULL,
+        table_name VARCHAR NOT NULL,
+        line BIGINT,
+        "column" VARCHAR,
+        value VARCHAR,
+        reason VARCHAR NOT NULL,
+        all_problems VARCHAR,
+        raw_row VARCHAR
+    )""",
+    """CREATE TABLE IF NOT EXISTS cleaning_notes (
+        file_id INTEGER NOT NULL,
+        table_name VARCHAR NOT NULL,
+        line BIGINT NOT NULL,
+        "column" VARCHAR NOT NULL,
+        value VARCHAR,
+        reason VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS ref_eur_rates (
+        date DATE NOT NULL, currency VARCHAR NOT NULL, units_per_eur DOUBLE NOT NULL,
+        source VARCHAR
+    )""",
+]
+
+
+@dataclass
+class Warehouse:
+    path: Path
+    con: duckdb.DuckDBPyConnection
+
+    def execute(self, sql: str, params: Any = None) -> duckdb.DuckDBPyConnection:
+        return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
+
+    def scalar(self, sql: str, params: Any = None) -> Any:
+        row = self.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def canonical_ddl() -> list[str]:
+    ddl = []
+    for table in tables():
+        cols = ",\n  ".join(f'"{name}" {sql_type}' for name, sql_type in table_columns(table))
+        ddl.append(f"CREATE TABLE IF NOT EXISTS {table.name} (\n  {cols}\n)")
+    return ddl
+
+
+def open_warehouse(
+    path: str | Path, memory_limit: str = "3GB", threads: int = 0, read_only: bool = False
+) -> Warehouse:
+    """Open the warehouse, creating its tables when the file is new."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise WarehouseError(
+            f"there is no warehouse at {path}",
+            fix="ingest some data first (sentinelle ingest transactions PATH), or pass --db",
+        )
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as exc:
+        raise WarehouseError(
+            f"cannot open the warehouse {path}: {exc}",
+            fix="check the path, and that no other Sentinelle command holds the file open",
+        ) from exc
+    con.execute(f"SET memory_limit = '{_size(memory_limit)}'")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET preserve_insertion_order = true")
+    wh = Warehouse(path, con)
+    if not read_only:
+        for stmt in SUPPORT_DDL + canonical_ddl():
+            con.execute(stmt)
+        version = wh.scalar("SELECT value FROM meta WHERE key = 'schema_version'")
+        if version is None:
+            con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+        elif version != SCHEMA_VERSION:
+            raise WarehouseError(
+                f"the warehouse {path} has schema version {version}; this Sentinelle expects "
+                f"{SCHEMA_VERSION}",
+                fix="re-ingest into a new warehouse file (--db NEW.duckdb)",
+            )
+    return wh
+
+
+def _size(text: str) -> str:
+    """Check a DuckDB size such as '3GB' so it can be spliced into SET safely."""
+    cleaned = text.strip().replace(" ", "")
+    number = cleaned.rstrip("KMGTiBb")
+    unit = cleaned[len(number):]
+    if not number.replace(".", "", 1).isdigit() or unit.upper() not in {
+        "", "B", "KB", "MB", "GB", "TB", "KIB", "MIB", "GIB", "TIB",
+    }:
+        from sentinelle.errors import SettingsError
+
+        raise SettingsError(
+            f"memory_limit {text!r} is not a size", fix="write it like 3GB or 512MB"
+        )
+    return cleaned

@@ -1,0 +1,52 @@
+"""What differs between the SQL engines Sentinelle compiles its declarations for.
+
+Only the differences live here; everything else is plain SQL shared by every engine.
+DuckDB is the default; Spark SQL is added by the scale-out work and must implement
+the same methods (or raise ``UnsupportedByEngine`` naming the engine and function).
+"""
+
+from __future__ import annotations
+
+from sentinelle.errors import SentinelleError
+
+
+class UnsupportedByEngine(SentinelleError):
+    """The engine lacks a function a declaration needs."""
+
+
+def quote_ident(name: str) -> str:
+    """A column name as an SQL identifier. Names come from the model or are generated."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def string_literal(text: str) -> str:
+    """A literal from the model declaration (never from user input: bind those)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+class DuckDBDialect:
+    name = "duckdb"
+
+    def regex_match(self, expr: str, pattern: str) -> str:
+        return f"regexp_full_match({expr}, {string_literal(pattern)})"
+
+    def regex_extract(self, expr: str, pattern: str, group: int) -> str:
+        return f"regexp_extract({expr}, {string_literal(pattern)}, {group})"
+
+    def regex_replace_all(self, expr: str, pattern: str, replacement: str) -> str:
+        return (
+            f"regexp_replace({expr}, {string_literal(pattern)}, "
+            f"{string_literal(replacement)}, 'g')"
+        )
+
+    def try_cast(self, expr: str, sql_type: str) -> str:
+        return f"TRY_CAST({expr} AS {sql_type})"
+
+    def minus_minutes(self, ts_expr: str, minutes_expr: str) -> str:
+        return f"({ts_expr} - ({minutes_expr}) * INTERVAL 1 MINUTE)"
+
+    def md5(self, expr: str) -> str:
+        return f"md5({expr})"
+
+
+DUCKDB = DuckDBDialect()
