@@ -93,4 +93,48 @@ def trace(
                       f"UTC by {by}", markup=False, highlight=False)
 
 
-COMMANDS = [status, files, quarantine, trace]
+def summary(
+    db: DbOption = None,
+    top: Annotated[int, typer.Option(help="Corridors to show.")] = 12,
+) -> None:
+    """What the warehouse holds: corridors by volume, night-time share, referrals by source."""
+    with warehouse(db, read_only=True) as wh:
+        n, eur, senders, beneficiaries, first, last = wh.execute(
+            """SELECT count(*), sum(amount_eur), count(DISTINCT sender_id),
+                      count(DISTINCT beneficiary_id), min("timestamp"), max("timestamp")
+               FROM transactions""").fetchone()
+        corridors = wh.execute(
+            """SELECT sender_country || ' → ' || beneficiary_country, count(*),
+                      count(DISTINCT sender_id), sum(amount_eur), median(amount_eur),
+                      -- the sender's local hour, from the offset the timestamp carried
+                      avg(CASE WHEN hour("timestamp" + timestamp_offset_min * INTERVAL 1 MINUTE)
+                          NOT BETWEEN 6 AND 21 THEN 1 ELSE 0 END)
+               FROM transactions GROUP BY ALL ORDER BY 2 DESC LIMIT ?""", [top]).fetchall()
+        sources = wh.execute(
+            "SELECT source, count(*) FROM referrals GROUP BY ALL ORDER BY 2 DESC").fetchall()
+        quarantined = wh.scalar("SELECT count(*) FROM quarantine")
+    if not n:
+        console.print("The warehouse holds no transactions yet: sentinelle ingest transactions PATH")
+        return
+    console.print(
+        f"[b]{n:,}[/] transactions, €{(eur or 0):,.0f}, from {senders:,} senders to "
+        f"{beneficiaries:,} beneficiaries, {first:%Y-%m-%d} to {last:%Y-%m-%d}; "
+        f"{quarantined:,} rows in quarantine.")
+    out = RichTable(title="Corridors by number of transfers")
+    for col in ("corridor", "transfers", "senders", "EUR", "median EUR", "at night"):
+        out.add_column(col, justify="left" if col == "corridor" else "right")
+    for corridor, count, nsend, total, median, night in corridors:
+        out.add_row(corridor, f"{count:,}", f"{nsend:,}", f"{(total or 0):,.0f}",
+                    f"{(median or 0):,.2f}", f"{night:.0%}")
+    console.print(out)
+    refs = RichTable(title="Referrals by source")
+    refs.add_column("source")
+    refs.add_column("referrals", justify="right")
+    for source, count in sources:
+        refs.add_row(source, f"{count:,}")
+    console.print(refs)
+    console.print("Detection (ranked, explained alerts) is not built yet; this is the raw "
+                  "picture it will start from.")
+
+
+COMMANDS = [status, summary, files, quarantine, trace]

@@ -10,6 +10,8 @@ are temporary and the transaction never committed.
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -280,11 +282,21 @@ def _commit(
             raise AssertionError(
                 f"row accounting does not reconcile for {source.path}: read {rows_read}, "
                 f"accepted {accepted}, quarantined {quarantined}")
+        _hold_for_crash_test()
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     return FileReport(source.path, "ingested", rows_read, accepted, quarantined, file_id)
+
+
+def _hold_for_crash_test() -> None:
+    """Let the crash-safety test kill the process at the worst moment: all written, not
+    committed. Inert unless the variable names a marker file."""
+    marker = os.environ.get("SENTINELLE_HOLD_BEFORE_COMMIT")
+    if marker:
+        Path(marker).write_text("holding")
+        time.sleep(120)
 
 
 def _raw_column(name: str, ftype: str) -> str:

@@ -1,0 +1,54 @@
+"""Shared by the benchmark scripts: run a child process and measure it, write results."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ROOT / "docs" / "benchmarks.md"
+
+
+@dataclass(frozen=True)
+class Measured:
+    seconds: float
+    peak_rss_bytes: int
+
+    @property
+    def peak_gib(self) -> float:
+        return self.peak_rss_bytes / 2**30
+
+
+def measure(cmd: list[str], env: dict[str, str] | None = None) -> Measured:
+    """Wall time and peak resident memory of one child process (and only that child)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{err}")
+    return Measured(seconds, usage.ru_maxrss * 1024)
+
+
+def machine() -> str:
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores, {mem:.0f} GiB, {platform.system()} {platform.machine()}"
+
+
+def write_section(name: str, text: str) -> None:
+    """Replace (or append) the section between the markers of ``name`` in benchmarks.md."""
+    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+    page = BENCHMARKS.read_text("utf-8") if BENCHMARKS.exists() else "# Benchmarks\n"
+    block = f"{start}\n{text.strip()}\n{end}"
+    if start in page:
+        page = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, page,
+                      flags=re.S)
+    else:
+        page = page.rstrip() + "\n\n" + block + "\n"
+    BENCHMARKS.write_text(page, "utf-8")

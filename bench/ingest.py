@@ -1,0 +1,90 @@
+"""Ingest speed and memory against DuckDB's own CSV load of the same file.
+
+    python bench/ingest.py --scale 50        # about 10 million transactions
+
+Generates the synthetic world once (kept under bench-data/), then, in the same run and
+each in its own process: DuckDB alone loading the CSV into a table, and
+``sentinelle ingest transactions`` into a new warehouse. Writes the figures to
+docs/benchmarks.md. Target (issue 2): no more than 3x DuckDB's time, peak under 4 GiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, machine, measure, write_section  # noqa: E402
+
+BASELINE = """
+import duckdb, sys
+con = duckdb.connect(sys.argv[1])
+con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?)", [sys.argv[2]])
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", type=float, default=50)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--data", type=Path, default=ROOT / "bench-data")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args()
+
+    world = args.data / f"world-s{args.scale:g}-seed{args.seed}"
+    csv = world / "transactions.csv"
+    sentinelle = [sys.executable, "-m", "sentinelle"]
+    synth = None
+    if not csv.exists():
+        shutil.rmtree(world, ignore_errors=True)
+        synth = measure(sentinelle + ["synth", str(world), "--scale", str(args.scale),
+                                      "--seed", str(args.seed)])
+    rows = sum(1 for _ in csv.open("rb")) - 1
+    size = csv.stat().st_size
+
+    work = args.data / "run"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    baseline = measure([sys.executable, "-c", BASELINE, str(work / "baseline.duckdb"), str(csv)])
+    ours = measure(sentinelle + ["ingest", "transactions", str(csv), "--db",
+                                 str(work / "sentinelle.duckdb")])
+    with duckdb.connect(str(work / "sentinelle.duckdb"), read_only=True) as con:
+        read, accepted, quarantined = con.execute(
+            "SELECT rows_read, rows_accepted, rows_quarantined FROM ingest_files").fetchone()
+    ratio = ours.seconds / baseline.seconds
+    verdict = "meets" if ratio <= 3 and ours.peak_gib < 4 else "MISSES"
+    lines = [
+        "## Ingest: canonical transactions from CSV",
+        "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d} on {machine()}, DuckDB {duckdb.__version__}, "
+        f"by `python bench/ingest.py --scale {args.scale:g} --seed {args.seed}`.",
+        "",
+        f"File: {rows:,} transactions, {size / 2**30:.2f} GiB (synthetic world, "
+        f"scale {args.scale:g}).",
+        "",
+        "| run | seconds | peak memory (RSS) |",
+        "|---|---:|---:|",
+        f"| DuckDB alone: `CREATE TABLE t AS SELECT * FROM read_csv(file)` | "
+        f"{baseline.seconds:.1f} | {baseline.peak_gib:.2f} GiB |",
+        f"| `sentinelle ingest transactions` (check, clean, deduplicate, EUR, provenance) | "
+        f"{ours.seconds:.1f} | {ours.peak_gib:.2f} GiB |",
+        "",
+        f"Ratio {ratio:.2f}x DuckDB alone; target ≤ 3x and < 4 GiB: **{verdict}**. "
+        f"Rows: read {read:,} = accepted {accepted:,} + quarantined {quarantined:,}.",
+    ]
+    if synth:
+        lines += ["", f"Generating the world (`sentinelle synth --scale {args.scale:g}`) took "
+                  f"{synth.seconds:.0f} s, peak {synth.peak_gib:.2f} GiB."]
+    text = "\n".join(lines)
+    print(text)
+    if not args.no_write:
+        write_section(f"ingest-s{args.scale:g}", text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+from sentinelle.cli import main
+
+main()

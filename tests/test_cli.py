@@ -1,0 +1,88 @@
+"""The command line end to end: a synthetic world generated, ingested and inspected."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from sentinelle.cli import app
+from tests.conftest import txn, write_csv
+
+runner = CliRunner()
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "sentinelle", *args], capture_output=True,
+                          text=True, timeout=600)
+
+
+def _all_commands() -> list[list[str]]:
+    def walk(cmd: click.Command, path: list[str]) -> list[list[str]]:
+        found = [path]
+        if isinstance(cmd, click.Group):
+            for name, sub in cmd.commands.items():
+                found += walk(sub, path + [name])
+        return found
+
+    return walk(typer.main.get_command(app), [])
+
+
+@pytest.mark.parametrize("command", _all_commands(), ids=lambda c: " ".join(c) or "root")
+def test_every_command_has_help(command):
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
+
+
+def test_world_to_warehouse_end_to_end(tmp_path):
+    world, db = tmp_path / "world", tmp_path / "w.duckdb"
+    made = run("synth", str(world), "--scale", "0.02", "--seed", "3")
+    assert made.returncode == 0, made.stderr
+    assert (world / "transactions.csv").exists() and (world / "truth.csv").exists()
+    first = run("ingest", "transactions", str(world / "transactions.csv"), "--db", str(db))
+    assert first.returncode == 0, first.stderr
+    assert "ingested" in first.stdout and "total" in first.stdout
+    refs = run("ingest", "referrals", str(world / "referrals.csv"), "--db", str(db))
+    assert refs.returncode == 0, refs.stderr
+    again = run("ingest", "transactions", str(world), "--db", str(db))
+    assert "already ingested" in again.stdout
+    status = run("status", "--db", str(db))
+    assert status.returncode == 0 and "transactions" in status.stdout
+    rows = sum(1 for _ in (world / "transactions.csv").open()) - 1
+    assert f"{rows:,}" in status.stdout
+
+
+def test_errors_are_plain_words_with_a_fix(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("txn_id;amount;currency\nT1;5;EUR\n")
+    result = run("ingest", "transactions", str(bad), "--db", str(tmp_path / "w.duckdb"))
+    assert result.returncode == 1
+    assert "semicolon" in result.stdout and "Traceback" not in result.stdout + result.stderr
+    missing = run("status", "--db", str(tmp_path / "none.duckdb"))
+    assert missing.returncode == 2
+    assert "there is no warehouse" in missing.stderr and "Fix:" in missing.stderr
+
+
+def test_quarantine_files_and_trace_commands(tmp_path):
+    db = tmp_path / "w.duckdb"
+    path = write_csv(tmp_path / "t.csv", [txn(1), txn(2, amount="-1"), txn(3)])
+    result = runner.invoke(app, ["ingest", "transactions", str(path), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    q = runner.invoke(app, ["quarantine", "--db", str(db)])
+    assert "greater than zero" in q.output and "amount" in q.output
+    f = runner.invoke(app, ["files", "--db", str(db)])
+    assert "t.csv" in f.output
+    t = runner.invoke(app, ["trace", "T000003", "--db", str(db)])
+    assert "line 4" in t.output
+
+
+def test_docs_check_passes_on_the_committed_pages():
+    root = Path(__file__).resolve().parents[1]
+    result = runner.invoke(app, ["docs", "check", "--folder", str(root / "docs")])
+    assert result.exit_code == 0, result.output
