@@ -174,12 +174,12 @@ def clean_email(raw: str | None) -> tuple[str | None, str | None]:
     return text, None
 
 
-_ACCOUNT_FILLER = str.maketrans("", "", " \t\u00a0-.")
+_ACCOUNT_FILLER = str.maketrans("", "", " \t\u00a0-./")
 _SCIENTIFIC = re.compile(r"\d(?:[.,]\d+)?[eE]\+?\d+")
 
 
 def clean_account(raw: str | int | None) -> tuple[str | None, str | None]:
-    """Account number or IBAN, upper-case, without spaces, dashes or dots.
+    """Account number or IBAN, upper-case, without spaces, dashes, dots or slashes.
 
     A value that looks like an IBAN but fails its length or check digits is **kept** (cleaned)
     with a reason: the same mistyped IBAN may appear in another agency's records and still link

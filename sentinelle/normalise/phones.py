@@ -84,7 +84,8 @@ def _to_e164(text: str, region: str | None) -> tuple[str | None, str | None]:
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException as error:
-        if error.error_type == NumberParseException.INVALID_COUNTRY_CODE and region is None:
+        international = text.lstrip().startswith(("+", "\uff0b"))  # "＋" full-width plus
+        if error.error_type == NumberParseException.INVALID_COUNTRY_CODE and not international:
             return None, "national number with no region to read it in"
         return None, _PARSE_REASONS.get(error.error_type, "not a phone number")
     if not phonenumbers.is_valid_number(number):
