@@ -209,18 +209,12 @@ def fold_name(raw: str | None) -> FoldedName | None:
         words = given_words or _words(text.replace(",", " "))
         if not words:
             return None
-        split = _split_by_case(words) or _split_default(words)
-        given_words, surname_words = split
-        if not surname_words:  # only particles and one word, e.g. "Van Der"
-            given_words, surname_words = [], given_words
+        given_words, surname_words = _split_by_case(words) or _split_default(words)
 
+    # Both splits leave at least one surname word, so ``surname`` is never empty.
     given = _glue(given_words)
     surname = _glue(surname_words)
-    if not surname:
-        surname, given = given[-1:], given[:-1]
     units = given + surname
-    if not units:
-        return None
     return FoldedName(
         folded=" ".join(units),
         given=" ".join(given),
