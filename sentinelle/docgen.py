@@ -7,8 +7,8 @@ what the declarations generate.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-import click
 import typer
 
 from sentinelle.model import FIELD_TYPES, tables
@@ -36,7 +36,7 @@ def render_model() -> str:
                 "", "| column | type | required | meaning | example |",
                 "|---|---|---|---|---|"]
         for f in t.fields:
-            kind = f.type + (f" ({' \\| '.join(f.values)})" if f.values else "")
+            kind = f.type + (" (" + " \\| ".join(f.values) + ")" if f.values else "")
             out.append(f"| `{f.name}` | {kind} | {'yes' if f.required else 'no'} | "
                        f"{_cell(f.description)} | `{_cell(f.example)}` |")
         stored = ", ".join(f"`{c}`" for f in t.fields for c, _ in field_columns(f))
@@ -58,9 +58,14 @@ def render_settings() -> str:
     return "\n".join(out) + "\n"
 
 
-def _walk(cmd: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:
+# Typer builds its commands on a vendored click; only their public attributes are read here.
+def _is_group(cmd: Any) -> bool:
+    return hasattr(cmd, "commands")
+
+
+def _walk(cmd: Any, path: list[str]) -> list[tuple[list[str], Any]]:
     found = [(path, cmd)]
-    if isinstance(cmd, click.Group):
+    if _is_group(cmd):
         for name in sorted(cmd.commands):
             found += _walk(cmd.commands[name], path + [name])
     return found
@@ -70,20 +75,21 @@ def render_cli(app: typer.Typer) -> str:
     root = typer.main.get_command(app)
     out = [GENERATED, "", "# Command line", "", "Every command takes `--help`.", ""]
     for path, cmd in _walk(root, ["sentinelle"]):
-        if isinstance(cmd, click.Group) and len(path) > 1:
-            out += [f"## `{' '.join(path)}`", "", (cmd.help or "").strip(), ""]
+        if _is_group(cmd):
+            if len(path) > 1:
+                out += [f"## `{' '.join(path)}`", "", (cmd.help or "").strip(), ""]
             continue
-        if isinstance(cmd, click.Group):
-            continue
-        ctx = click.Context(cmd, info_name=" ".join(path))
-        usage = " ".join(cmd.collect_usage_pieces(ctx))
+        params = [p for p in cmd.params if p.name != "help"]
+        usage = " ".join(["[OPTIONS]"] + [
+            (p.name or "").upper() + ("…" if p.nargs == -1 else "")
+            for p in params if p.param_type_name == "argument"])
         out += [f"### `{' '.join(path)}`", "", (cmd.help or "").strip().split("\n")[0], "",
                 f"Usage: `{' '.join(path)} {usage}`", ""]
-        params = [p for p in cmd.params if p.name != "help"]
         if params:
             out += ["| argument or option | meaning |", "|---|---|"]
             for p in params:
-                label = (", ".join(p.opts) if isinstance(p, click.Option) else p.human_readable_name)
+                label = (", ".join(p.opts) if p.param_type_name == "option"
+                         else (p.name or "").upper())
                 helptext = getattr(p, "help", None) or ""
                 out.append(f"| `{label}` | {_cell(helptext)} |")
             out.append("")

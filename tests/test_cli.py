@@ -6,7 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import click
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -23,9 +22,9 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _all_commands() -> list[list[str]]:
-    def walk(cmd: click.Command, path: list[str]) -> list[list[str]]:
+    def walk(cmd: object, path: list[str]) -> list[list[str]]:
         found = [path]
-        if isinstance(cmd, click.Group):
+        if hasattr(cmd, "commands"):
             for name, sub in cmd.commands.items():
                 found += walk(sub, path + [name])
         return found

@@ -30,7 +30,7 @@ def test_every_column_and_setting_is_documented():
 def test_readme_opens_with_the_two_commands():
     readme = (DOCS.parent / "README.md").read_text("utf-8")
     head = readme[: readme.index("\n## ")] if "\n## " in readme else readme
-    assert "make demo" in head and "make test" in head
+    assert "./dev demo" in head and "./dev test" in head
 
 
 def test_benchmarks_page_gives_the_command_for_each_figure():

@@ -25,7 +25,7 @@ from sentinelle.ingest.mappings import build_mappings
 from sentinelle.ingest.sources import SourceFile, discover, fingerprint
 from sentinelle.ingest.staging import stage
 from sentinelle.model import Table, load_table
-from sentinelle.normalise import rates_table
+from sentinelle.normalise import MAX_RATE_AGE_DAYS, rates_table
 from sentinelle.warehouse import Warehouse
 from sentinelle.warehouse.columns import AS_GIVEN, PROVENANCE_COLUMNS, eur_columns, field_columns
 from sentinelle.warehouse.dialect import DUCKDB, quote_ident
@@ -170,7 +170,8 @@ def _create_cleaned(
                 expr = f"coalesce({expr}, $default_provider)"
             select.append(f"{expr} AS {quote_ident(column)}")
         select.append(f"{cf.problem} AS {quote_ident('_p_' + cf.field.name)}")
-    params: dict[str, str] = {"default_provider": default_provider}
+    has_provider = any(f.name == "provider" for f in table.fields)
+    params: dict[str, str] = {"default_provider": default_provider} if has_provider else {}
     extras = _extra_positions(header, table)
     if extras:
         pairs = []
@@ -310,8 +311,13 @@ def _insert_accepted(con: duckdb.DuckDBPyConnection, table: Table, fid: dict) ->
     join = ""
     if eur_columns(table):
         target += [c for c, _ in eur_columns(table)]
-        select += ["CAST(round(c.amount / r.units_per_eur, 2) AS DECIMAL(18,2))",
-                   "r.units_per_eur", "r.date"]
+        # A rate older than MAX_RATE_AGE_DAYS is no rate: better empty than wrong.
+        fresh = (f"date_diff('day', r.date, CAST(c.\"timestamp\" AS DATE)) "
+                 f"<= {int(MAX_RATE_AGE_DAYS)}")
+        select += [f"CASE WHEN {fresh} THEN CAST(round(c.amount / r.units_per_eur, 2) "
+                   "AS DECIMAL(18,2)) END",
+                   f"CASE WHEN {fresh} THEN r.units_per_eur END",
+                   f"CASE WHEN {fresh} THEN r.date END"]
         join = ("ASOF LEFT JOIN ref_eur_rates r ON r.currency = c.currency "
                 "AND CAST(c.\"timestamp\" AS DATE) >= r.date")
     target += [name for name, _, _ in PROVENANCE_COLUMNS]
@@ -339,6 +345,7 @@ def _insert_notes(con: duckdb.DuckDBPyConnection, table: Table, fid: dict) -> No
         con.execute(
             f"""INSERT INTO cleaning_notes
             SELECT $fid, $tname, source_line, 'amount', amount_raw,
-                   'no EUR reference rate for ' || currency || ' on or before '
-                   || CAST(CAST("timestamp" AS DATE) AS VARCHAR) || '; amount_eur left empty'
+                   'no EUR reference rate for ' || currency || ' in the {int(MAX_RATE_AGE_DAYS)}'
+                   || ' days up to ' || CAST(CAST("timestamp" AS DATE) AS VARCHAR)
+                   || '; amount_eur left empty'
             FROM {table.name} WHERE source_file_id = $fid AND amount_eur IS NULL""", fid)

@@ -122,14 +122,14 @@ def check_columns(header: list[str], table: Table, where: str) -> None:
 
 
 def _decode_prefix(head: bytes, path: Path) -> str:
-    # The sniffed prefix may end inside a multi-byte character: drop at most 3 bytes.
-    for cut in range(4):
-        try:
-            return head[: len(head) - cut].decode("utf-8")
-        except UnicodeDecodeError as exc:
-            error = exc
-    raise InputRefused(
-        "the file is not UTF-8 text",
-        file=str(path), value=repr(head[error.start:error.start + 8]),
-        fix="export it again as UTF-8 (or convert it, e.g. iconv -f latin1 -t utf-8)",
-    )
+    try:
+        return head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A full sniff buffer may end inside a multi-byte character: that is not an error.
+        if len(head) == SNIFF_BYTES and exc.start >= len(head) - 3:
+            return head[: exc.start].decode("utf-8")
+        raise InputRefused(
+            "the file is not UTF-8 text",
+            file=str(path), value=repr(head[max(exc.start - 8, 0):exc.start + 8]),
+            fix="export it again as UTF-8 (or convert it, e.g. iconv -f latin1 -t utf-8)",
+        ) from exc

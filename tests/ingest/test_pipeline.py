@@ -68,7 +68,9 @@ def test_broken_required_value_is_quarantined_with_line_column_value_reason(
     assert reason.lower() in why.lower()
     expected_value = overrides[column].strip() or None
     assert value == expected_value
-    assert json.loads(raw)["txn_id"] == rows[1]["txn_id"]
+    raw_row = json.loads(raw)  # the whole row as read; an empty field reads as null
+    assert raw_row["beneficiary_id"] == rows[1]["beneficiary_id"]
+    assert raw_row[column] in (overrides[column], None)
 
 
 def test_unknown_channel_on_optional_field_is_kept_with_a_note(wh, make_csv):
@@ -240,6 +242,15 @@ def test_missing_rate_leaves_amount_eur_empty_with_a_note(wh, make_csv):
     ingest(wh, make_csv("r.csv", [txn(1, timestamp="1999-01-05T10:00:00Z", currency="USD")]))
     assert wh.scalar("SELECT amount_eur FROM transactions") is None
     assert "no EUR reference rate for USD" in wh.scalar("SELECT reason FROM cleaning_notes")
+
+
+def test_a_stale_rate_is_no_rate(wh, make_csv, tmp_path):
+    rates = tmp_path / "rates.csv"
+    rates.write_text("date,currency,units_per_eur,source\n2024-01-01,USD,2.0,test\n")
+    ingest(wh, make_csv("s.csv", [txn(1, currency="USD", timestamp="2024-06-01T10:00:00Z")]),
+           rates=rates)
+    assert wh.scalar("SELECT amount_eur FROM transactions") is None
+    assert "62 days" in wh.scalar("SELECT reason FROM cleaning_notes")
 
 
 def test_user_rates_replace_the_shipped_table(wh, make_csv, tmp_path):
