@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -99,10 +100,12 @@ def summary(
 ) -> None:
     """What the warehouse holds: corridors by volume, night-time share, referrals by source."""
     with warehouse(db, read_only=True) as wh:
-        n, eur, senders, beneficiaries, first, last = wh.execute(
+        totals = wh.execute(
             """SELECT count(*), sum(amount_eur), count(DISTINCT sender_id),
                       count(DISTINCT beneficiary_id), min("timestamp"), max("timestamp")
                FROM transactions""").fetchone()
+        assert totals is not None
+        n, eur, senders, beneficiaries, first, last = totals
         corridors = wh.execute(
             """SELECT sender_country || ' → ' || beneficiary_country, count(*),
                       count(DISTINCT sender_id), sum(amount_eur), median(amount_eur),
@@ -114,7 +117,8 @@ def summary(
             "SELECT source, count(*) FROM referrals GROUP BY ALL ORDER BY 2 DESC").fetchall()
         quarantined = wh.scalar("SELECT count(*) FROM quarantine")
     if not n:
-        console.print("The warehouse holds no transactions yet: sentinelle ingest transactions PATH")
+        console.print("The warehouse holds no transactions yet: "
+                      "sentinelle ingest transactions PATH")
         return
     console.print(
         f"[b]{n:,}[/] transactions, €{(eur or 0):,.0f}, from {senders:,} senders to "
@@ -137,4 +141,4 @@ def summary(
                   "picture it will start from.")
 
 
-COMMANDS = [status, summary, files, quarantine, trace]
+COMMANDS: list[Callable[..., None]] = [status, summary, files, quarantine, trace]

@@ -66,7 +66,8 @@ class CleaningCompiler:
             if src is None:
                 expr = "CAST(NULL AS VARCHAR)"
             elif f.type == "text":
-                expr = f"CASE WHEN trim({quote_ident(src)}) = '' THEN NULL ELSE {quote_ident(src)} END"
+                col = quote_ident(src)
+                expr = f"CASE WHEN trim({col}) = '' THEN NULL ELSE {col} END"
             else:
                 expr = f"nullif(trim({quote_ident(src)}), '')"
             cols.append(f"{expr} AS {raw_alias(f)}")

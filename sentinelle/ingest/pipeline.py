@@ -96,8 +96,9 @@ def ingest_file(
         "WHERE sha256 = ? AND table_name = ?", [source.sha256, table.name]
     ).fetchone()
     if done:
-        return FileReport(path, "already ingested", file_id=done[0],
-                          message=f"identical to file #{done[0]}, ingested {done[2]:%Y-%m-%d %H:%M}")
+        return FileReport(
+            path, "already ingested", file_id=done[0],
+            message=f"identical to file #{done[0]}, ingested {done[2]:%Y-%m-%d %H:%M} UTC")
     try:
         staged = stage(con, source, table, progress)
         progress("cleaning")
