@@ -44,7 +44,7 @@ class Calibration:
     """Every parameter of the world; ``world.json`` stores it with the sources."""
 
     # --- how many people, at scale 1 (about 200,000 transactions) -------------------------
-    family_senders: int = cited(8_500, MODEL + ": diaspora families dominate small "
+    family_senders: int = cited(8_100, MODEL + ": diaspora families dominate small "
                                 "transfers to these corridors (brief; " + BSP + ")")
     partner_senders: int = cited(1_000, MODEL + ": partners abroad, a known confounder")
     sponsor_senders: int = cited(670, MODEL + ": school sponsors")

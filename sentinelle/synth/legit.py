@@ -61,6 +61,11 @@ def family(world: World, ledger: Ledger) -> None:
     first = recipients[:households]
     second = np.full(households, -1)
     second[two] = recipients[households:]
+    # One phone for the household: two payees, two people, one number (an honest
+    # look-alike of a facilitator collecting under relatives' names).
+    share_phone = recipients[households:][rng.random(int(two.sum())) < 0.25]
+    phone = world.beneficiaries.cols["phone"]
+    phone[share_phone] = phone[first[home[share_phone - recipients[0]]]]
     snd_surname = np.where(rng.random(n) < 0.9, surname[hh],
                            names.other_surname(rng, pool[hh], surname[hh]))
     senders = senders_abroad(world, rng, origin[hh], cohort="family", surname=snd_surname,
@@ -135,7 +140,8 @@ def partners(world: World, ledger: Ledger) -> None:
     senders = natives(world, rng, n, "partner", male=0.85)
     recips = receivers(world, rng, CAL.partner_corridors, n, "partner_recipient",
                        female=0.85, birth_years=(1975, 2002))
-    period = np.array([7, 14, 30])[weighted(rng, (0.3, 0.4, 0.3), n)]
+    # A few pay every few days: high volume at small amounts is not a buyer's privilege.
+    period = np.array([3, 7, 14, 30])[weighted(rng, (0.05, 0.3, 0.35, 0.3), n)]
     start, length = spread(rng, n, 120, DAYS)
     counts = np.maximum(1, length // period)
     g = group_of(counts)
@@ -146,7 +152,8 @@ def partners(world: World, ledger: Ledger) -> None:
         sender=senders[g], beneficiary=recips[g], day=np.clip(day, 0, DAYS - 1),
         second=local_seconds(rng, HOURS["partner"], k), eur=eur,
         rounding=rounding(rng, k, 0.6, 0.1),
-        channel=channels(rng, {"remittance": 60, "e_wallet": 20, "p2p_app": 15, "card": 5}, g),
+        channel=channels(rng, {"remittance": 60, "e_wallet": 20, "p2p_app": 14, "card": 5,
+                               "crypto": 1}, g),
         description=vocabulary.draw(rng, "partner", k)))
 
 
@@ -165,7 +172,8 @@ def sponsors(world: World, ledger: Ledger) -> None:
     pay = np.where(both_years[:, None], True, (terms[None, :] < 12) == first_year[:, None])
     link, term = np.nonzero(pay)
     k = len(link)
-    amount = np.array(CAL.sponsor_amounts_eur)[rng.integers(0, 5, len(g))]
+    choices = np.array(CAL.sponsor_amounts_eur)
+    amount = choices[rng.integers(0, len(choices), len(g))]
     ledger.add(Payments(
         sender=senders[g][link], beneficiary=guardians[link],
         day=month_starts()[terms[term]] + rng.integers(0, 15, k),
@@ -223,7 +231,7 @@ def adult_customers(world: World, ledger: Ledger) -> None:
     popularity = np.where(studio, 3.0, 1.0) / np.arange(1, n_perf + 1) ** 0.7
     links = 1 + weighted(rng, (0.5, 0.3, 0.12, 0.08), n)
     start, length = spread(rng, n, 60, 540)
-    period = rng.integers(5, 31, n)
+    period = np.where(rng.random(n) < 0.1, rng.integers(2, 5, n), rng.integers(5, 31, n))
     counts = np.maximum(1, length // period)
     g = group_of(counts)
     k = len(g)
@@ -240,6 +248,7 @@ def adult_customers(world: World, ledger: Ledger) -> None:
         day=start[g] + (rng.random(k) * length[g]).astype(np.int64),
         second=local_seconds(rng, HOURS["adult"], k), eur=eur.astype(float),
         rounding=rounding(rng, k, 0.8, 0.0),
-        channel=channels(rng, {"card": 30, "e_wallet": 25, "p2p_app": 15, "remittance": 30}, g),
+        channel=channels(rng, {"card": 30, "e_wallet": 25, "p2p_app": 14, "remittance": 27,
+                               "crypto": 4}, g),
         description=description))
 

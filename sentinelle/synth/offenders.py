@@ -104,8 +104,7 @@ def buyers(world: World, ledger: Ledger, n: int, fac: Facilitators) -> None:
     rng = world.rng("buyer")
     country = draw_countries(rng, CAL.buyer_countries, n)
     records = add_people(world, rng, "sender", role="buyer", cohort="buyer", country=country,
-                         gender=np.zeros(n, dtype=np.int8), birth_years=(1950, 1994),
-                         email_share=0.95, account_share=0.75)
+                         gender=np.zeros(n, dtype=np.int8), birth_years=(1950, 1994))
     world.senders.cols["zone"][records] = draw_zones(rng, country)
     counts, heavy = buyer_counts(rng, n)
     world.persons.cols["cohort"][world.senders["person"][records[heavy]]] = \
