@@ -1,53 +1,70 @@
 """Compile the model declaration into the SQL that checks and cleans staged rows.
 
-For each declared field the compiler produces three things: the raw text (trimmed,
-blank as missing), the clean value, and a problem — a plain-words reason, or NULL.
-A problem on a required field quarantines the row; on an optional field the clean
-value is left empty and the problem becomes a cleaning note. Raw values are always
-kept (see ``sentinelle.warehouse.columns``).
+The query is built in layers, each computing a thing once for the next:
 
-Types that need a library (names, phones, countries, currencies) are cleaned in
-Python over the *distinct* values only, into small mapping tables joined here: a
-file of ten million rows has a few hundred thousand distinct names at most.
+1. ``stg_r`` (a view): the raw text of each field — trimmed, blank as missing — and,
+   for phones, the number without its layout (the key of the phone mapping).
+2. parts: the pieces of types that need several steps (a timestamp's local time and
+   offset), and the mapping tables joined in.
+3. clean: the clean value of every field, with the raw text kept beside it.
+4. problems: for each field, a plain-words reason, or NULL.
+5. verdict: ``_bad`` (the first required field with a problem) and ``_all_problems``.
+
+A problem on a required field quarantines the row; on an optional field the clean value
+is empty and the problem becomes a cleaning note. Raw values are always kept (see
+``sentinelle.warehouse.columns``). Names, phones, countries and currencies are cleaned
+in Python over the *distinct* values only, into mapping tables (``mappings.py``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sentinelle.model import Field, Table
-from sentinelle.warehouse.columns import AS_GIVEN
+from sentinelle.warehouse.columns import AS_GIVEN, field_columns
 from sentinelle.warehouse.dialect import DuckDBDialect, quote_ident, string_literal
 
 # ISO 8601 date-time with an offset: date, time, offset (Z or ±hh[:mm]).
 TIMESTAMP_RE = (
-    r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)\s*(Z|z|[+-]\d{2}(?::?\d{2})?)"
+    r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)\s*"
+    r"(Z|z|[+-]\d{2}(?::?\d{2})?)$"
 )
 DECIMAL_RE = r"[0-9]{1,14}(\.[0-9]{1,4})?"
 DATE_RE = r"\d{4}-\d{2}-\d{2}"
 EMAIL_RE = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+PHONE_LAYOUT_RE = r"[\s().\-/]"
+ACCOUNT_LAYOUT_RE = r"[\s.\-/]"
+MAX_OFFSET_MIN = 14 * 60
 
 # Mapping tables filled in Python from distinct values: type -> table name.
-MAPPED_TYPES = {
-    "name": "map_name",
-    "phone": "map_phone",
-    "country": "map_country",
-    "currency": "map_currency",
-}
+MAPPED_TYPES = {"name": "map_name", "phone": "map_phone", "country": "map_country",
+                "currency": "map_currency"}
 
 MISSING = "required value is missing"
+REASONS = {
+    "timestamp": "not an ISO 8601 date-time with a UTC offset "
+                 "(like 2024-03-07T23:41:05+01:00 or 2024-03-07T22:41:05Z)",
+    "decimal": "not a number greater than zero written with a dot and at most 4 decimals "
+               "(like 25.00)",
+    "date": "not a date written YYYY-MM-DD",
+    "email": "not an email address",
+    "account": "no letters or digits in the account",
+    "name": "no letters in the name",
+}
 
 
-@dataclass(frozen=True)
-class CompiledField:
-    field: Field
-    raw: str  # expression of the raw text, in the 'parsed' layer
-    clean: dict[str, str]  # warehouse column -> expression
-    problem: str  # expression yielding a reason or NULL
+def q(name: str) -> str:
+    return quote_ident(name)
 
 
-def raw_alias(f: Field) -> str:
-    return quote_ident("r_" + f.name)
+def raw_col(f: Field) -> str:
+    return q("r_" + f.name)
+
+
+def phone_key_col(f: Field) -> str:
+    return q("k_" + f.name)
+
+
+def region_raw_col(f: Field) -> str:
+    return q("g_" + f.name)
 
 
 class CleaningCompiler:
@@ -57,126 +74,154 @@ class CleaningCompiler:
         self.table = table
         self.d = dialect
 
-    # -- layer 1: raw text from the staged columns ---------------------------------
-    def raw_layer(self, staged: dict[str, str]) -> list[str]:
-        """``staged`` maps a canonical field name to its staged column (absent: missing)."""
+    # -- layer 1 -----------------------------------------------------------------------
+    def raw_view(self, staged: dict[str, str]) -> str:
+        """The ``stg_r`` view. ``staged`` maps a field to its staged column, if present."""
         cols = []
         for f in self.table.fields:
             src = staged.get(f.name)
             if src is None:
                 expr = "CAST(NULL AS VARCHAR)"
-            elif f.type == "text":
-                col = quote_ident(src)
-                expr = f"CASE WHEN trim({col}) = '' THEN NULL ELSE {col} END"
+            elif f.type == "text":  # free text keeps its spaces
+                expr = f"CASE WHEN trim({q(src)}) = '' THEN NULL ELSE {q(src)} END"
             else:
-                expr = f"nullif(trim({quote_ident(src)}), '')"
-            cols.append(f"{expr} AS {raw_alias(f)}")
-        return cols
-
-    # -- layer 2: parsed parts for the types that need several steps ----------------
-    def parsed_layer(self) -> list[str]:
-        cols = []
+                expr = f"nullif(trim({q(src)}), '')"
+            cols.append(f"{expr} AS {raw_col(f)}")
+        inner = f"SELECT *, {', '.join(cols)} FROM stg"
+        phones = []
         for f in self.table.fields:
-            if f.type != "timestamp":
-                continue
-            r = raw_alias(f)
-            local = self.d.try_cast(
-                f"{self.d.regex_extract(r, '^' + TIMESTAMP_RE + '$', 1)} || ' ' || "
-                f"replace({self.d.regex_extract(r, '^' + TIMESTAMP_RE + '$', 2)}, ',', '.')",
-                "TIMESTAMP",
-            )
-            off = self.d.regex_extract(r, "^" + TIMESTAMP_RE + "$", 3)
-            minutes = (
-                f"CASE WHEN {off} IN ('Z', 'z') THEN 0 WHEN {off} = '' THEN NULL ELSE "
-                f"(CASE WHEN substr({off}, 1, 1) = '-' THEN -1 ELSE 1 END) * "
-                f"(CAST(substr({off}, 2, 2) AS INTEGER) * 60 + "
-                f"coalesce(TRY_CAST(nullif(substr(replace({off}, ':', ''), 4, 2), '') "
-                f"AS INTEGER), 0)) END"
-            )
-            cols.append(f"{local} AS {quote_ident('l_' + f.name)}")
-            cols.append(f"{minutes} AS {quote_ident('o_' + f.name)}")
-        return cols
+            if f.type == "phone":
+                phones.append(f"{self.d.regex_replace_all(raw_col(f), PHONE_LAYOUT_RE, '')} "
+                              f"AS {phone_key_col(f)}")
+                region = (f"coalesce({raw_col(self.table.field(f.region_from))}, '')"
+                          if f.region_from else "''")
+                phones.append(f"{region} AS {region_raw_col(f)}")
+        if not phones:
+            return f"CREATE OR REPLACE TEMP VIEW stg_r AS {inner}"
+        return f"CREATE OR REPLACE TEMP VIEW stg_r AS SELECT *, {', '.join(phones)} FROM ({inner})"
 
-    # -- layer 3: clean values and problems ------------------------------------------
-    def compile_field(self, f: Field) -> CompiledField:
-        r = raw_alias(f)
-        d = self.d
-        clean: dict[str, str] = {}
-        invalid: str | None = None  # condition (raw present) meaning "cannot be cleaned"
-        reason = ""
-        m = quote_ident("m_" + f.name)
+    # -- layer 2 -----------------------------------------------------------------------
+    def _parts(self) -> str:
+        cols: list[str] = []
+        joins: list[str] = []
+        for f in self.table.fields:
+            if f.type == "timestamp":
+                g = self.d.regex_groups(raw_col(f), TIMESTAMP_RE, ["d", "t", "o"])
+                cols.append(f"{g} AS {q('g_' + f.name)}")
+            if f.type in MAPPED_TYPES:
+                m = q("m_" + f.name)
+                if f.type == "phone":
+                    cond = (f"{m}.raw = {phone_key_col(f)} AND "
+                            f"{m}.region_raw = {region_raw_col(f)}")
+                else:
+                    cond = f"{m}.raw = {raw_col(f)}"
+                joins.append(f"LEFT JOIN {MAPPED_TYPES[f.type]} {m} ON {cond}")
+                outputs = (("folded", "surname", "key") if f.type == "name"
+                           else ("clean", "reason"))
+                cols += [f"{m}.{o} AS {q(o + '_' + f.name)}" for o in outputs]
+        extra = (", " + ", ".join(cols)) if cols else ""
+        return f"SELECT stg_r.*{extra} FROM stg_r {' '.join(joins)}"
+
+    # -- layer 3 -----------------------------------------------------------------------
+    def _clean_exprs(self, f: Field) -> dict[str, str]:
+        """Warehouse column -> expression over the parts layer."""
+        d, r = self.d, raw_col(f)
+
+        def m(output: str) -> str:  # a mapping table's output, as the parts layer names it
+            return q(output + "_" + f.name)
+
         if f.type in AS_GIVEN:
-            clean[f.name] = r
-        elif f.type == "timestamp":
-            local, off = quote_ident("l_" + f.name), quote_ident("o_" + f.name)
-            ok = f"({local} IS NOT NULL AND {off} IS NOT NULL AND abs({off}) <= 840)"
-            clean[f.name] = f"CASE WHEN {ok} THEN {d.minus_minutes(local, off)} END"
-            clean[f.name + "_offset_min"] = f"CASE WHEN {ok} THEN CAST({off} AS SMALLINT) END"
-            invalid = f"NOT {ok}"
-            reason = (
-                "not an ISO 8601 date-time with a UTC offset "
-                "(like 2024-03-07T23:41:05+01:00 or 2024-03-07T22:41:05Z)"
-            )
+            return {f.name: r}
+        out: dict[str, str] = {}
+        if f.type == "timestamp":
+            g = q("g_" + f.name)
+            local = d.try_cast(f"{g}.d || ' ' || replace({g}.t, ',', '.')", "TIMESTAMP")
+            o = f"{g}.o"
+            minutes = (
+                f"CASE WHEN {o} IN ('Z', 'z') THEN 0 WHEN {o} = '' THEN NULL ELSE "
+                f"(CASE WHEN substr({o}, 1, 1) = '-' THEN -1 ELSE 1 END) * "
+                f"(CAST(substr({o}, 2, 2) AS INTEGER) * 60 + coalesce(TRY_CAST(nullif("
+                f"substr(replace({o}, ':', ''), 4, 2), '') AS INTEGER), 0)) END")
+            ok = f"abs({minutes}) <= {MAX_OFFSET_MIN}"
+            out[f.name] = f"CASE WHEN {ok} THEN {d.minus_minutes(local, minutes)} END"
+            out[f.name + "_offset_min"] = (
+                f"CASE WHEN {ok} AND {local} IS NOT NULL THEN CAST({minutes} AS SMALLINT) END")
         elif f.type == "decimal":
             num = d.try_cast(r, "DECIMAL(18,4)")
-            clean[f.name] = f"CASE WHEN {d.regex_match(r, DECIMAL_RE)} AND {num} > 0 THEN {num} END"
-            invalid = f"NOT coalesce({d.regex_match(r, DECIMAL_RE)} AND {num} > 0, false)"
-            reason = (
-                "not a number greater than zero written with a dot and at most 4 decimals "
-                "(like 25.00)"
-            )
+            out[f.name] = f"CASE WHEN {d.regex_match(r, DECIMAL_RE)} AND {num} > 0 THEN {num} END"
         elif f.type == "date":
-            day = d.try_cast(r, "DATE")
-            clean[f.name] = f"CASE WHEN {d.regex_match(r, DATE_RE)} THEN {day} END"
-            invalid = f"{clean[f.name]} IS NULL"
-            reason = "not a date written YYYY-MM-DD"
+            out[f.name] = f"CASE WHEN {d.regex_match(r, DATE_RE)} THEN {d.try_cast(r, 'DATE')} END"
         elif f.type == "enum":
             values = ", ".join(string_literal(v) for v in f.values)
-            clean[f.name] = f"CASE WHEN lower({r}) IN ({values}) THEN lower({r}) END"
-            invalid = f"{clean[f.name]} IS NULL"
-            reason = "not one of: " + ", ".join(f.values)
+            out[f.name] = f"CASE WHEN lower({r}) IN ({values}) THEN lower({r}) END"
         elif f.type == "email":
-            clean[f.name] = f"CASE WHEN {d.regex_match(r, EMAIL_RE)} THEN lower({r}) END"
-            invalid = f"{clean[f.name]} IS NULL"
-            reason = "not an email address"
+            out[f.name] = f"CASE WHEN {d.regex_match(r, EMAIL_RE)} THEN lower({r}) END"
         elif f.type == "account":
-            stripped = d.regex_replace_all(r, r"[\s.\-/]", "")
-            clean[f.name] = f"nullif(upper({stripped}), '')"
-            invalid = f"{clean[f.name]} IS NULL"
-            reason = "no letters or digits in the account"
+            out[f.name] = f"nullif(upper({d.regex_replace_all(r, ACCOUNT_LAYOUT_RE, '')}), '')"
         elif f.type == "name":
-            clean[f.name] = f"{m}.folded"
-            clean[f.name + "_surname"] = f"{m}.surname"
-            clean[f.name + "_key"] = f"{m}.key"
-            invalid = f"{m}.folded IS NULL"
-            reason = "no letters in the name"
+            out.update({f.name: m("folded"), f.name + "_surname": m("surname"),
+                        f.name + "_key": m("key")})
         elif f.type in ("phone", "country", "currency"):
-            clean[f.name] = f"{m}.clean"
-            invalid = f"{m}.clean IS NULL"
-            reason = f"coalesce({m}.reason, 'cannot be cleaned')"
-        if f.type not in AS_GIVEN:
-            clean[f.name + "_raw"] = r
-        reason_sql = reason if reason.startswith("coalesce(") else string_literal(reason)
+            out[f.name] = m("clean")
+            out["_why_" + f.name] = m("reason")
+        out[f.name + "_raw"] = r
+        return out
+
+    # -- layer 4 -----------------------------------------------------------------------
+    def _problem(self, f: Field) -> str:
+        raw = q(f.name if f.type in AS_GIVEN else f.name + "_raw")
         parts = []
         if f.required:
-            parts.append(f"WHEN {r} IS NULL THEN {string_literal(MISSING)}")
-        if invalid is not None:
-            parts.append(f"WHEN {r} IS NOT NULL AND ({invalid}) THEN {reason_sql}")
-        problem = f"CASE {' '.join(parts)} END" if parts else "CAST(NULL AS VARCHAR)"
-        return CompiledField(f, r, clean, problem)
+            parts.append(f"WHEN {raw} IS NULL THEN {string_literal(MISSING)}")
+        if f.type not in AS_GIVEN:
+            if f.type in ("phone", "country", "currency"):
+                reason = f"coalesce({q('_why_' + f.name)}, 'cannot be cleaned')"
+            elif f.type == "enum":
+                reason = string_literal("not one of: " + ", ".join(f.values))
+            else:
+                reason = string_literal(REASONS[f.type])
+            parts.append(f"WHEN {q(f.name)} IS NULL THEN {reason}")
+        return f"CASE {' '.join(parts)} END" if parts else "CAST(NULL AS VARCHAR)"
 
-    def joins(self) -> list[str]:
-        """LEFT JOINs of the mapping tables, one alias per field that needs one."""
-        out = []
-        # Phones join last: their region is the clean country joined before them.
-        ordered = sorted(self.table.fields, key=lambda f: f.type == "phone")
-        for f in ordered:
-            if f.type not in MAPPED_TYPES:
-                continue
-            m, r, table = quote_ident("m_" + f.name), raw_alias(f), MAPPED_TYPES[f.type]
-            cond = f"{m}.raw = {r}"
-            if f.type == "phone":
-                region = quote_ident("m_" + f.region_from) + ".clean" if f.region_from else "NULL"
-                cond += f" AND {m}.region IS NOT DISTINCT FROM {region}"
-            out.append(f"LEFT JOIN {table} {m} ON {cond}")
-        return out
+    def cleaned_query(self, extra_json: str, provider_default: str | None) -> str:
+        """The full query; ``extra_json`` and the provider default are SQL over bound
+        parameters, built by the caller."""
+        clean = ["_line"]
+        for f in self.table.fields:
+            for col, expr in self._clean_exprs(f).items():
+                if f.name == "provider" and col == "provider" and provider_default:
+                    expr = f"coalesce({expr}, {provider_default})"
+                clean.append(f"{expr} AS {q(col)}")
+        raws = []
+        for f in self.table.fields:
+            raw = raw_col(f)
+            if f.name == "provider" and provider_default:
+                raws.append(f"coalesce({raw}, {provider_default})")
+            else:
+                raws.append(f"coalesce({raw}, '')")
+        clean.append(f"{self.d.row_hash('concat_ws(chr(31), ' + ', '.join(raws) + ')')} "
+                     "AS _row_hash")
+        clean.append(f"{extra_json} AS _extra")
+        problems = [f"{self._problem(f)} AS {q('_p_' + f.name)}"
+                    for f in self.table.fields if self._can_fail(f)]
+        required = [f for f in self.table.fields if f.required]
+        bad = "coalesce(" + ", ".join(
+            f"CASE WHEN {q('_p_' + f.name)} IS NOT NULL THEN '{f.name}' END"
+            for f in required) + ")"
+        everything = "concat_ws('; ', " + ", ".join(
+            f"CASE WHEN {q('_p_' + f.name)} IS NOT NULL THEN '{f.name}: ' || "
+            f"{q('_p_' + f.name)} END" for f in required) + ")"
+        return (f"SELECT *, {bad} AS _bad, {everything} AS _all_problems FROM ("
+                f"SELECT *, {', '.join(problems)} FROM ("
+                f"SELECT {', '.join(clean)} FROM ({self._parts()}) parts) cleaned) checked")
+
+    @staticmethod
+    def _can_fail(f: Field) -> bool:
+        return f.required or f.type not in AS_GIVEN
+
+    def warehouse_columns(self) -> list[str]:
+        return [c for f in self.table.fields for c, _ in field_columns(f)]
+
+    def optional_checked(self) -> list[Field]:
+        """Optional fields whose cleaning can fail: their problems become notes."""
+        return [f for f in self.table.fields if not f.required and f.type not in AS_GIVEN]

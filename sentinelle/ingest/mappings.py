@@ -1,19 +1,56 @@
 """Clean the library-backed types over distinct values, into small mapping tables.
 
 The cleaning query joins these tables (see ``cleaning.py``); each has one row per
-distinct raw value (per region, for phones), so a join never multiplies rows.
+distinct raw value (per region, for phones), so a join never multiplies rows. Phones
+are keyed without their layout and with the party's country as written, so each
+number is parsed once however it was typed.
+Large sets are cleaned in worker processes, one per core: phonenumbers and the name
+folding are pure Python and would otherwise leave every core but one idle.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from sentinelle.ingest.cleaning import phone_key_col, region_raw_col
 from sentinelle.model import Table
 from sentinelle.normalise import clean_country, clean_currency, fold_name, to_e164
 from sentinelle.warehouse.dialect import quote_ident
+
+PARALLEL_FROM = 40_000  # below this, starting workers costs more than it saves
+CHUNK = 20_000
+
+
+def _clean_chunk(kind: str, values: list[Any]) -> list[tuple[str | None, ...]]:
+    if kind == "name":
+        out: list[tuple[str | None, ...]] = []
+        for v in values:
+            f = fold_name(v)
+            out.append((f.folded, f.surname, f.key) if f else (None, None, None))
+        return out
+    if kind == "phone":  # (number without layout, the party's country as written)
+        return [to_e164(key, clean_country(country)[0] if country else None)
+                for key, country in values]
+    cleaner = clean_country if kind == "country" else clean_currency
+    return [cleaner(v) for v in values]
+
+
+def clean_values(kind: str, values: list[Any]) -> list[tuple[str | None, ...]]:
+    """Clean ``values`` with the cleaner of ``kind``, in parallel when there are many."""
+    workers = os.cpu_count() or 1
+    if len(values) < PARALLEL_FROM or workers == 1:
+        return _clean_chunk(kind, values)
+    chunks = [values[i:i + CHUNK] for i in range(0, len(values), CHUNK)]
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        parts = pool.map(_clean_chunk, [kind] * len(chunks), chunks)
+        return [row for part in parts for row in part]
 
 
 def _distinct(con: duckdb.DuckDBPyConnection, selects: Iterable[str]) -> list[tuple]:
@@ -28,50 +65,34 @@ def _load(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, list]) -
     con.unregister("map_batch")
 
 
-def _code_map(
-    con: duckdb.DuckDBPyConnection, table: Table, kind: str, name: str,
-    cleaner: Callable[[str], tuple[str | None, str | None]],
-) -> None:
+def _raw_values(con: duckdb.DuckDBPyConnection, table: Table, kind: str) -> list[str]:
     fields = [f for f in table.fields if f.type == kind]
     rows = _distinct(con, (f"SELECT {quote_ident('r_' + f.name)} FROM stg_r" for f in fields))
-    raws = [r[0] for r in rows if r[0] is not None]
-    cleaned = [cleaner(r) for r in raws]
-    _load(con, name, {"raw": raws, "clean": [c for c, _ in cleaned],
-                      "reason": [why for _, why in cleaned]})
+    return [r[0] for r in rows if r[0] is not None]
 
 
 def build_mappings(con: duckdb.DuckDBPyConnection, table: Table) -> dict[str, int]:
     """Create map_country, map_currency, map_name and map_phone; return their sizes."""
-    _code_map(con, table, "country", "map_country", clean_country)
-    _code_map(con, table, "currency", "map_currency", clean_currency)
+    sizes = {}
+    for kind in ("country", "currency"):
+        raws = _raw_values(con, table, kind)
+        cleaned = clean_values(kind, raws)
+        _load(con, f"map_{kind}", {"raw": raws, "clean": [c[0] for c in cleaned],
+                                   "reason": [c[1] for c in cleaned]})
+        sizes[kind] = len(raws)
 
-    names = [f for f in table.fields if f.type == "name"]
-    raws = [r[0] for r in _distinct(con, (f"SELECT {quote_ident('r_' + f.name)} FROM stg_r"
-                                          for f in names)) if r[0] is not None]
-    folded = [fold_name(r) for r in raws]
-    _load(con, "map_name", {
-        "raw": raws,
-        "folded": [f.folded if f else None for f in folded],
-        "surname": [f.surname if f else None for f in folded],
-        "key": [f.key if f else None for f in folded],
-    })
+    raws = _raw_values(con, table, "name")
+    folded = clean_values("name", raws)
+    _load(con, "map_name", {"raw": raws, "folded": [f[0] for f in folded],
+                            "surname": [f[1] for f in folded], "key": [f[2] for f in folded]})
+    sizes["name"] = len(raws)
 
-    selects = []
-    for f in (f for f in table.fields if f.type == "phone"):
-        phone = quote_ident("r_" + f.name)
-        if f.region_from:
-            region = quote_ident("r_" + f.region_from)
-            selects.append(
-                f"SELECT s.{phone} AS raw, m.clean AS region FROM stg_r s "
-                f"LEFT JOIN map_country m ON m.raw = s.{region} WHERE s.{phone} IS NOT NULL"
-            )
-        else:
-            selects.append(f"SELECT {phone} AS raw, NULL AS region FROM stg_r "
-                           f"WHERE {phone} IS NOT NULL")
+    selects = [f"SELECT {phone_key_col(f)}, {region_raw_col(f)} FROM stg_r "
+               f"WHERE {phone_key_col(f)} IS NOT NULL AND {phone_key_col(f)} <> ''"
+               for f in table.fields if f.type == "phone"]
     pairs = _distinct(con, selects)
-    results = [to_e164(raw, region) for raw, region in pairs]
-    _load(con, "map_phone", {
-        "raw": [p[0] for p in pairs], "region": [p[1] for p in pairs],
-        "clean": [c for c, _ in results], "reason": [why for _, why in results],
-    })
-    return {"names": len(raws), "phones": len(pairs)}
+    results = clean_values("phone", pairs)
+    _load(con, "map_phone", {"raw": [p[0] for p in pairs], "region_raw": [p[1] for p in pairs],
+                             "clean": [r[0] for r in results], "reason": [r[1] for r in results]})
+    sizes["phone"] = len(pairs)
+    return sizes

@@ -32,8 +32,6 @@ from sentinelle.warehouse.dialect import DUCKDB, quote_ident
 
 Progress = Callable[[str], None]
 
-TEMP_TABLES = ("stg", "stg_rejects", "cleaned", "dups", "map_country", "map_currency",
-               "map_name", "map_phone", "stg_rej_errors", "stg_rej_scans")
 
 
 @dataclass(frozen=True)
@@ -112,10 +110,18 @@ def ingest_file(
         report = _commit(con, table, source, staged.header, staged.rows_read,
                          staged.line_mapping, started, user, rates_sha)
     finally:
-        for name in TEMP_TABLES:
-            con.execute(f"DROP TABLE IF EXISTS {name}")
-        con.execute("DROP VIEW IF EXISTS stg_r")
+        _drop_temporary(con)
     return report
+
+
+def _drop_temporary(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop every temporary view and table this connection made for the file."""
+    for (name,) in con.execute(
+            "SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal").fetchall():
+        con.execute(f"DROP VIEW IF EXISTS {quote_ident(name)}")
+    for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall():
+        con.execute(f"DROP TABLE IF EXISTS {quote_ident(name)}")
 
 
 def _load_rates(wh: Warehouse, rates: Path | None) -> str:
@@ -127,6 +133,20 @@ def _load_rates(wh: Warehouse, rates: Path | None) -> str:
         wh.execute("DELETE FROM ref_eur_rates")
         wh.execute("INSERT INTO ref_eur_rates SELECT date, currency, units_per_eur, source "
                    "FROM rates_batch")
+        # One row per currency and day a rate is in force: the conversion is then a plain
+        # equality join, the same on every engine, and a rate never reaches further than
+        # MAX_RATE_AGE_DAYS.
+        wh.execute("DELETE FROM ref_eur_rates_daily")
+        wh.execute(
+            f"""INSERT INTO ref_eur_rates_daily
+            SELECT CAST(d.day AS DATE), r.currency, r.units_per_eur, r.date
+            FROM (SELECT *, lead(date) OVER (PARTITION BY currency ORDER BY date) AS next
+                  FROM ref_eur_rates) r,
+                 LATERAL (SELECT unnest(generate_series(
+                     CAST(r.date AS TIMESTAMP),
+                     CAST(least(coalesce(r.next - 1, r.date + {int(MAX_RATE_AGE_DAYS)}),
+                                r.date + {int(MAX_RATE_AGE_DAYS)}) AS TIMESTAMP),
+                     INTERVAL 1 DAY)) AS day) d""")
         wh.execute("INSERT OR REPLACE INTO meta VALUES ('rates_sha256', ?)", [sha])
         wh.execute("COMMIT")
         wh.con.unregister("rates_batch")
@@ -154,52 +174,24 @@ def _extra_positions(header: list[str], table: Table) -> list[int]:
 def _create_raw_view(
     con: duckdb.DuckDBPyConnection, table: Table, compiler: CleaningCompiler, header: list[str]
 ) -> None:
-    raw = compiler.raw_layer(_staged_names(header, table))
-    con.execute(f"CREATE OR REPLACE TEMP VIEW stg_r AS SELECT *, {', '.join(raw)} FROM stg")
+    con.execute(compiler.raw_view(_staged_names(header, table)))
 
 
 def _create_cleaned(
     con: duckdb.DuckDBPyConnection, table: Table, compiler: CleaningCompiler,
     header: list[str], default_provider: str,
 ) -> None:
-    compiled = [compiler.compile_field(f) for f in table.fields]
-    select = ["p._line"]
-    for cf in compiled:
-        for column, _ in field_columns(cf.field):
-            expr = cf.clean[column]
-            if cf.field.name == "provider":
-                expr = f"coalesce({expr}, $default_provider)"
-            select.append(f"{expr} AS {quote_ident(column)}")
-        select.append(f"{cf.problem} AS {quote_ident('_p_' + cf.field.name)}")
     has_provider = any(f.name == "provider" for f in table.fields)
     params: dict[str, str] = {"default_provider": default_provider} if has_provider else {}
     extras = _extra_positions(header, table)
     if extras:
-        pairs = []
         for i in extras:
-            params[f"k{i}"] = header[i]
-            pairs.append(f"$k{i}, p.c{i}")
-        select.append(f"json_object({', '.join(pairs)}) AS _extra")
+            params[f"k{i}"] = header[i]  # a file's column names are data: bind them
+        extra_json = "json_object(" + ", ".join(f"$k{i}, c{i}" for i in extras) + ")"
     else:
-        select.append("CAST(NULL AS VARCHAR) AS _extra")
-    raw_values = ", ".join(
-        f"coalesce({cf.raw}, $default_provider)" if cf.field.name == "provider"
-        else f"coalesce({cf.raw}, '')" for cf in compiled)
-    select.append(f"{DUCKDB.md5(f'concat_ws(chr(31), {raw_values})')} AS _row_hash")
-    required = [cf for cf in compiled if cf.field.required]
-    p = [quote_ident("_p_" + cf.field.name) for cf in required]
-    select.append(
-        "coalesce(" + ", ".join(f"CASE WHEN {pp} IS NOT NULL THEN '{cf.field.name}' END"
-                                for pp, cf in zip(p, required, strict=True)) + ") AS _bad")
-    select.append(
-        "concat_ws('; ', " + ", ".join(f"CASE WHEN {pp} IS NOT NULL THEN '{cf.field.name}: ' "
-                                       f"|| {pp} END" for pp, cf in zip(p, required, strict=True))
-        + ") AS _all_problems")
-    parsed = compiler.parsed_layer()
-    inner = f"SELECT *{', ' + ', '.join(parsed) if parsed else ''} FROM stg_r"
-    sql = (f"CREATE OR REPLACE TEMP TABLE cleaned AS SELECT {', '.join(select)} "
-           f"FROM ({inner}) p {' '.join(compiler.joins())}")
-    con.execute(sql, params)
+        extra_json = "CAST(NULL AS VARCHAR)"
+    query = compiler.cleaned_query(extra_json, "$default_provider" if has_provider else None)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE cleaned AS {query}", params)
 
 
 def _create_dups(con: duckdb.DuckDBPyConnection, table: Table) -> None:
@@ -312,15 +304,10 @@ def _insert_accepted(con: duckdb.DuckDBPyConnection, table: Table, fid: dict) ->
     join = ""
     if eur_columns(table):
         target += [c for c, _ in eur_columns(table)]
-        # A rate older than MAX_RATE_AGE_DAYS is no rate: better empty than wrong.
-        fresh = (f"date_diff('day', r.date, CAST(c.\"timestamp\" AS DATE)) "
-                 f"<= {int(MAX_RATE_AGE_DAYS)}")
-        select += [f"CASE WHEN {fresh} THEN CAST(round(c.amount / r.units_per_eur, 2) "
-                   "AS DECIMAL(18,2)) END",
-                   f"CASE WHEN {fresh} THEN r.units_per_eur END",
-                   f"CASE WHEN {fresh} THEN r.date END"]
-        join = ("ASOF LEFT JOIN ref_eur_rates r ON r.currency = c.currency "
-                "AND CAST(c.\"timestamp\" AS DATE) >= r.date")
+        select += ["CAST(round(c.amount / r.units_per_eur, 2) AS DECIMAL(18,2))",
+                   "r.units_per_eur", "r.rate_date"]
+        join = ("LEFT JOIN ref_eur_rates_daily r ON r.currency = c.currency "
+                "AND r.day = CAST(c.\"timestamp\" AS DATE)")
     target += [name for name, _, _ in PROVENANCE_COLUMNS]
     select += ["$fid", "c._line", "c._row_hash", "c._extra"]
     con.execute(

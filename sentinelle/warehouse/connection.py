@@ -51,6 +51,10 @@ SUPPORT_DDL = [
         value VARCHAR,
         reason VARCHAR NOT NULL
     )""",
+    """CREATE TABLE IF NOT EXISTS ref_eur_rates_daily (
+        day DATE NOT NULL, currency VARCHAR NOT NULL, units_per_eur DOUBLE NOT NULL,
+        rate_date DATE NOT NULL
+    )""",
     """CREATE TABLE IF NOT EXISTS ref_eur_rates (
         date DATE NOT NULL, currency VARCHAR NOT NULL, units_per_eur DOUBLE NOT NULL,
         source VARCHAR

@@ -45,8 +45,14 @@ class DuckDBDialect:
     def minus_minutes(self, ts_expr: str, minutes_expr: str) -> str:
         return f"({ts_expr} - ({minutes_expr}) * INTERVAL 1 MINUTE)"
 
-    def md5(self, expr: str) -> str:
-        return f"md5({expr})"
+    def regex_groups(self, expr: str, pattern: str, names: list[str]) -> str:
+        """A struct of the pattern's groups, by name (empty strings when no match)."""
+        listed = ", ".join(string_literal(n) for n in names)
+        return f"regexp_extract({expr}, {string_literal(pattern)}, [{listed}])"
+
+    def row_hash(self, expr: str) -> str:
+        """A stable 128-bit digest of a row's raw text (MD5, as a number: cheap to store)."""
+        return f"md5_number({expr})"
 
 
 DUCKDB = DuckDBDialect()
