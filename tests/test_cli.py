@@ -53,7 +53,8 @@ def test_world_to_warehouse_end_to_end(tmp_path):
     assert "already ingested" in again.stdout
     status = run("status", "--db", str(db))
     assert status.returncode == 0 and "transactions" in status.stdout
-    rows = sum(1 for _ in (world / "transactions.csv").open()) - 1
+    with (world / "transactions.csv").open() as fh:
+        rows = sum(1 for _ in fh) - 1
     assert f"{rows:,}" in status.stdout
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -32,13 +33,14 @@ def files(db: DbOption = None) -> None:
             "rows_quarantined, finished_at, ingested_by FROM ingest_files ORDER BY file_id"
         ).fetchall()
     out = RichTable(title="Ingested files")
-    for col in ("#", "table", "path", "sha256", "bytes", "read", "accepted", "quarantined",
+    for col in ("#", "table", "file", "sha256", "bytes", "read", "accepted", "quarantined",
                 "at (UTC)", "by"):
         out.add_column(col, overflow="fold")
     for r in rows:
-        out.add_row(str(r[0]), r[1], r[2], r[3][:16] + "…", f"{r[4]:,}", f"{r[5]:,}",
+        out.add_row(str(r[0]), r[1], Path(r[2]).name, r[3][:12] + "…", f"{r[4]:,}", f"{r[5]:,}",
                     f"{r[6]:,}", f"{r[7]:,}", f"{r[8]:%Y-%m-%d %H:%M:%S}", r[9])
     console.print(out)
+    console.print("Full paths and SHA-256: sentinelle trace ID, or the ingest_files table.")
 
 
 def quarantine(
