@@ -173,6 +173,8 @@ class CleaningCompiler:
         parts = []
         if f.required:
             parts.append(f"WHEN {raw} IS NULL THEN {string_literal(MISSING)}")
+        else:
+            parts.append(f"WHEN {raw} IS NULL THEN NULL")  # absent is not a problem
         if f.type not in AS_GIVEN:
             if f.type in ("phone", "country", "currency"):
                 reason = f"coalesce({q('_why_' + f.name)}, 'cannot be cleaned')"

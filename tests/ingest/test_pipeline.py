@@ -260,6 +260,14 @@ def test_user_rates_replace_the_shipped_table(wh, make_csv, tmp_path):
     assert wh.scalar("SELECT amount_eur FROM transactions") == 5
 
 
+def test_empty_optional_values_are_not_problems(wh, make_csv):
+    empty = {c: "" for c in ("channel", "sender_name", "sender_birth_date", "sender_phone",
+                             "sender_email", "sender_account", "beneficiary_account")}
+    [report] = ingest(wh, make_csv("e.csv", [txn(1, **empty)]))
+    assert report.accepted == 1
+    assert wh.scalar("SELECT count(*) FROM cleaning_notes") == 0
+
+
 def test_invalid_optional_phone_is_noted_and_kept_raw(wh, make_csv):
     ingest(wh, make_csv("ph.csv", [txn(1, sender_phone="call me")]))
     assert wh.scalar("SELECT sender_phone FROM transactions") is None

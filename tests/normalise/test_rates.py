@@ -26,7 +26,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "reference-rates.md"
 # The synthetic world's currencies and the main remittance corridors (the brief).
 REQUIRED = (
     "EUR USD GBP AUD CAD NZD CHF SEK NOK DKK PLN CZK HUF RON BGN JPY SGD HKD PHP THB MXN COP DOP "
-    "BRL INR VND IDR MYR GHS NGN MAD DZD XOF UAH JMD RUB TRY ZAR PKR CNY KRW"
+    "BRL INR VND IDR MYR GHS NGN MAD DZD XOF UAH JMD RUB TRY ZAR PKR CNY KRW AED SAR"
 ).split()
 
 # Plausible units per euro over 2023–2026, wide enough for real moves, narrow enough that a
@@ -41,7 +41,8 @@ BANDS = {
     "VND": (24_000, 33_000), "IDR": (15_000, 20_500), "MYR": (4.3, 5.4), "GHS": (10, 20),
     "NGN": (400, 2000), "MAD": (10, 11.5), "DZD": (130, 160), "XOF": (655.957, 655.957),
     "UAH": (35, 52), "JMD": (150, 200), "RUB": (60, 120), "TRY": (18, 55), "ZAR": (17, 23),
-    "PKR": (220, 350), "CNY": (7.0, 8.8), "KRW": (1250, 1750),
+    "PKR": (220, 350), "CNY": (7.0, 8.8), "KRW": (1250, 1750), "AED": (3.6, 4.9),
+    "SAR": (3.7, 5.0),
 }  # fmt: skip
 
 # Month-on-month moves above 12% that really happened: Nigeria's floats (June 2023,

@@ -167,6 +167,9 @@ PER_USD_CB: dict[str, list[float]] = {
             89.5, 91.5, 91.9, 92.7, 90.9, 87.9, 87.3, 88.3, 91.0, 95.6, 100.4, 103.5,
             101.0, 92.0, 85.8, 83.3, 80.8, 78.8, 78.5, 79.9, 82.5],
 }
+# Gulf currencies pegged to the US dollar (UAE Central Bank, Saudi Central Bank): the
+# synthetic world's Gulf diaspora sends from them.
+PER_USD_CB |= {"AED": [3.6725] * 33, "SAR": [3.75] * 33}
 PEGS = {"BGN": Decimal("1.95583"), "XOF": Decimal("655.957")}
 
 
