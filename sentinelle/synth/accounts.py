@@ -13,11 +13,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sentinelle.synth.geography import countries
+from sentinelle.synth.sampling import fresh
 
 NONE, IBAN, DOMESTIC, WALLET = 0, 1, 2, 3
 LETTER_BANKS = {"GB": ("SYNT", "FICT", "XMPL"), "NL": ("SYNT", "FICT", "XMPL"),
                 "RO": ("SYNT", "FICT", "XMPL")}
-MAX_DIGITS = 15  # random account digits; the rest of the BBAN is the bank code
+MAX_DIGITS = 15  # account digits in an IBAN; the rest of the BBAN is the bank code
 
 
 def draw_kinds(rng: np.random.Generator, country: np.ndarray, account_share: float,
@@ -31,9 +32,15 @@ def draw_kinds(rng: np.random.Generator, country: np.ndarray, account_share: flo
     return kind.astype(np.int8)
 
 
-def draw_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Random account digits; 15 digits make accidental sharing negligible."""
-    return rng.integers(10**13, 10**MAX_DIGITS, n, dtype=np.int64)
+def draw_numbers(rng: np.random.Generator, n: int,
+                 taken: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """Random 14-15 digit account numbers, unique across the world (``taken`` is updated).
+
+    The last 12 digits alone are unique, since domestic formats show only those.
+    """
+    low = fresh(lambda k: rng.integers(0, 10**12, k, dtype=np.int64), n,
+                {} if taken is None else taken, "account")
+    return rng.integers(10, 1000, n, dtype=np.int64) * 10**12 + low
 
 
 def _mod97(text: str) -> int:

@@ -69,7 +69,7 @@ def facilitators(world: World, ledger: Ledger, n: int) -> Facilitators:
         first=names.draw_first(rng, pool, relative_gender), surname=surname,
         name_style=src["name_style"], birth=birth_days(rng, 1950, 2000, m),
         phone=src["phone"], phone_style=draw_styles(rng, m),
-        account=accounts.draw_numbers(rng, m),
+        account=accounts.draw_numbers(rng, m, world.taken),
         account_kind=accounts.draw_kinds(rng, src["country"], 0.3, 0.0), city=src["city"])
 
     # Ordinary family money from a relative abroad, like any household's.

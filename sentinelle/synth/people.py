@@ -100,6 +100,7 @@ class World:
     absent: Columns = field(default_factory=lambda: Columns(RECORD_COLUMNS))  # referrals only
     handles: list[str] = field(default_factory=list)
     businesses: list[str] = field(default_factory=list)
+    taken: dict[str, np.ndarray] = field(default_factory=dict)  # phones, accounts handed out
 
     def rng(self, stream: str) -> np.random.Generator:
         """An independent generator per named stream: adding a cohort changes no other."""
@@ -167,10 +168,10 @@ def add_people(
         surname=names.draw_surname(rng, pool) if surname is None else surname,
         name_style=rng.choice(len(NAME_STYLES), size=n, p=NAME_STYLE_WEIGHTS),
         birth=birth,
-        phone=phones.draw_numbers(rng, country),
+        phone=phones.draw_numbers(rng, country, world.taken),
         phone_style=phones.draw_styles(rng, n),
         email=np.where(rng.random(n) < email_share, rng.integers(0, 2**40, n), -1),
-        account=accounts.draw_numbers(rng, n),
+        account=accounts.draw_numbers(rng, n, world.taken),
         account_kind=kind,
     )
 
@@ -185,11 +186,13 @@ def register_twice(world: World, rng: np.random.Generator, records: np.ndarray) 
     n = len(records)
     row = s.take(records)
     new_phone = rng.random(n) < 0.5
-    row["phone"] = np.where(new_phone, phones.draw_numbers(rng, row["country"]), row["phone"])
+    fresh_phone = phones.draw_numbers(rng, row["country"], world.taken)
+    row["phone"] = np.where(new_phone, fresh_phone, row["phone"])
     row["phone_style"] = phones.draw_styles(rng, n)
     row["email"] = np.where(rng.random(n) < 0.85, rng.integers(0, 2**40, n), -1)
     row["name_style"] = rng.choice(len(NAME_STYLES), size=n, p=NAME_STYLE_WEIGHTS)
-    row["account"] = np.where(rng.random(n) < 0.6, accounts.draw_numbers(rng, n), row["account"])
+    fresh_account = accounts.draw_numbers(rng, n, world.taken)
+    row["account"] = np.where(rng.random(n) < 0.6, fresh_account, row["account"])
     row["birth"] = np.where(rng.random(n) < 0.2, MISSING_DATE, row["birth"])
     row["twin"] = np.full(n, -1)
     twins = s.append(n, **row)

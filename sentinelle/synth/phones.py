@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sentinelle.synth.geography import countries
+from sentinelle.synth.sampling import fresh
 
 # How a number is written: E.164 compact, international with spaces, national with
 # spaces, national with dashes, national compact. Weights: what exports mix.
@@ -23,30 +24,30 @@ STYLES = ("e164", "intl_spaced", "national_spaced", "national_dashed", "national
 STYLE_WEIGHTS = (0.35, 0.15, 0.25, 0.10, 0.15)
 
 
-def draw_numbers(rng: np.random.Generator, country: np.ndarray) -> np.ndarray:
-    """A national significant number (int64) per person, unique within the batch's countries."""
+def draw_numbers(rng: np.random.Generator, country: np.ndarray,
+                 taken: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """A national significant number (int64) per person, never one already in ``taken``."""
+    taken = {} if taken is None else taken
     out = np.zeros(len(country), dtype=np.int64)
     for ci in np.unique(country):
-        mask = np.flatnonzero(country == ci)
-        out[mask] = _unique_numbers(rng, int(ci), len(mask))
+        rows = np.flatnonzero(country == ci)
+        spec = countries()[ci].phone
+        prefixes = np.array([int(p) for p in spec.prefixes], dtype=np.int64)
+        rest = np.array([spec.length - len(p) for p in spec.prefixes], dtype=np.int64)
+        # Per country: countries sharing +1 have disjoint area codes, so never collide.
+        key = f"phone:{countries()[ci].code}"
+        if len(taken.get(key, ())) + len(rows) > int((10.0 ** rest).sum()) // 2:
+            raise ValueError(f"too few phone numbers declared for {countries()[ci].code}: "
+                             "add prefixes in data/countries.yaml")
+
+        def draw(k: int, prefixes: np.ndarray = prefixes, rest: np.ndarray = rest
+                 ) -> np.ndarray:
+            which = rng.integers(0, len(prefixes), k)
+            tail = (rng.random(k) * 10.0 ** rest[which]).astype(np.int64)
+            return prefixes[which] * 10 ** rest[which] + tail
+
+        out[rows] = fresh(draw, len(rows), taken, key)
     return out
-
-
-def _unique_numbers(rng: np.random.Generator, ci: int, n: int) -> np.ndarray:
-    spec = countries()[ci].phone
-    prefixes = np.array([int(p) for p in spec.prefixes], dtype=np.int64)
-    rest = np.array([spec.length - len(p) for p in spec.prefixes], dtype=np.int64)
-    numbers = np.empty(0, dtype=np.int64)
-    while len(numbers) < n:
-        need = (n - len(numbers)) * 11 // 10 + 8
-        k = rng.integers(0, len(prefixes), need)
-        tail = (rng.random(need) * 10.0 ** rest[k]).astype(np.int64)
-        drawn = prefixes[k] * 10 ** rest[k] + tail
-        # np.unique sorts; keep first occurrences in draw order so results stay random.
-        merged = np.concatenate([numbers, drawn])
-        _, first = np.unique(merged, return_index=True)
-        numbers = merged[np.sort(first)]
-    return numbers[:n]
 
 
 def draw_styles(rng: np.random.Generator, n: int) -> np.ndarray:

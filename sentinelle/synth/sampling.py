@@ -6,7 +6,7 @@ group positions over arrays of people; writing each once keeps the cohorts reada
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -72,3 +72,21 @@ def stratified(rng: np.random.Generator, n: int) -> np.ndarray:
     """
     u = (np.arange(n) + rng.random(n)) / max(n, 1)
     return rng.permutation(u)
+
+
+def fresh(draw: Callable[[int], np.ndarray], n: int, taken: dict[str, np.ndarray], key: str
+          ) -> np.ndarray:
+    """``n`` values from ``draw`` never handed out before under ``key`` (in draw order).
+
+    Why: phones and accounts must stay unique across every cohort of a world, or two
+    strangers would look like one person to entity resolution.
+    """
+    before = taken.get(key, np.empty(0, dtype=np.int64))
+    values = before
+    while len(values) < len(before) + n:
+        more = draw((len(before) + n - len(values)) * 11 // 10 + 8)
+        merged = np.concatenate([values, more])
+        _, first = np.unique(merged, return_index=True)
+        values = merged[np.sort(first)]
+    taken[key] = values[:len(before) + n]
+    return taken[key][len(before):]
