@@ -15,7 +15,7 @@ import numpy as np
 from sentinelle.synth import accounts, names, vocabulary
 from sentinelle.synth.calendar import DAYS, month_starts
 from sentinelle.synth.calibration import CALIBRATION as CAL
-from sentinelle.synth.calibration import DIASPORA_HOSTS, EUR_PER_UNIT, HOURS
+from sentinelle.synth.calibration import DIASPORA_HOSTS, EUR_PER_UNIT, HOURS, Weights
 from sentinelle.synth.geography import countries, draw_cities, draw_countries, draw_zones
 from sentinelle.synth.people import World, add_people
 from sentinelle.synth.sampling import group_of, local_seconds, lognormal, rank_in_group, weighted
@@ -114,8 +114,9 @@ def natives(world: World, rng: np.random.Generator, n: int, cohort: str, male: f
     return records
 
 
-def receivers(world: World, rng: np.random.Generator, corridors: tuple, n: int, cohort: str,
+def receivers(world: World, rng: np.random.Generator, corridors: Weights, n: int, cohort: str,
               *, female: float, birth_years: tuple[int, int]) -> np.ndarray:
+    """Payees abroad with no family tie to their sender (partners, pupils, gifts, performers)."""
     country = draw_countries(rng, corridors, n)
     records = add_people(world, rng, "beneficiary", role="legit", cohort=cohort,
                          country=country, gender=(rng.random(n) < female).astype(np.int8),
