@@ -7,11 +7,15 @@ The query is built in layers, each computing a thing once for the next:
 2. parts: the pieces of types that need several steps (a timestamp's local time and
    offset), and the mapping tables joined in.
 3. clean: the clean value of every field, with the raw text kept beside it.
-4. problems: for each field, a plain-words reason, or NULL.
+4. problems: for each required field, a plain-words reason, or NULL.
 5. verdict: ``_bad`` (the first required field with a problem) and ``_all_problems``.
 
-A problem on a required field quarantines the row; on an optional field the clean value
-is empty and the problem becomes a cleaning note. Raw values are always kept (see
+Two queries come out. ``checks_query`` cleans only the required fields and gives each row
+its key, its digest and its verdict: it decides quarantine and duplicates. ``clean_query``
+cleans everything and feeds the insert of the accepted rows directly, so the widest data
+is computed and written once. A problem on a required field quarantines the row; on an
+optional field the clean value is left empty and a cleaning note says why (the notes are
+read back from the rows just written: raw present, clean empty). Raw values are always kept (see
 ``sentinelle.warehouse.columns``). Names, phones, countries and currencies are cleaned
 in Python over the *distinct* values only, into mapping tables (``mappings.py``).
 """
@@ -19,7 +23,7 @@ in Python over the *distinct* values only, into mapping tables (``mappings.py``)
 from __future__ import annotations
 
 from sentinelle.model import Field, Table
-from sentinelle.warehouse.columns import AS_GIVEN, field_columns
+from sentinelle.warehouse.columns import AS_GIVEN
 from sentinelle.warehouse.dialect import DuckDBDialect, quote_ident, string_literal
 
 # ISO 8601 date-time with an offset: date, time, offset (Z or ±hh[:mm]).
@@ -101,10 +105,10 @@ class CleaningCompiler:
         return f"CREATE OR REPLACE TEMP VIEW stg_r AS SELECT *, {', '.join(phones)} FROM ({inner})"
 
     # -- layer 2 -----------------------------------------------------------------------
-    def _parts(self) -> str:
+    def _parts(self, fields: list[Field]) -> str:
         cols: list[str] = []
         joins: list[str] = []
-        for f in self.table.fields:
+        for f in fields:
             if f.type == "timestamp":
                 g = self.d.regex_groups(raw_col(f), TIMESTAMP_RE, ["d", "t", "o"])
                 cols.append(f"{g} AS {q('g_' + f.name)}")
@@ -185,44 +189,73 @@ class CleaningCompiler:
             parts.append(f"WHEN {q(f.name)} IS NULL THEN {reason}")
         return f"CASE {' '.join(parts)} END" if parts else "CAST(NULL AS VARCHAR)"
 
-    def cleaned_query(self, extra_json: str, provider_default: str | None) -> str:
-        """The full query; ``extra_json`` and the provider default are SQL over bound
-        parameters, built by the caller."""
-        clean = ["_line"]
-        for f in self.table.fields:
+    def _clean_select(self, fields: list[Field], provider_default: str | None) -> list[str]:
+        out = []
+        for f in fields:
             for col, expr in self._clean_exprs(f).items():
                 if f.name == "provider" and col == "provider" and provider_default:
                     expr = f"coalesce({expr}, {provider_default})"
-                clean.append(f"{expr} AS {q(col)}")
+                out.append(f"{expr} AS {q(col)}")
+        return out
+
+    def _row_hash(self, provider_default: str | None) -> str:
         raws = []
         for f in self.table.fields:
-            raw = raw_col(f)
             if f.name == "provider" and provider_default:
-                raws.append(f"coalesce({raw}, {provider_default})")
+                raws.append(f"coalesce({raw_col(f)}, {provider_default})")
             else:
-                raws.append(f"coalesce({raw}, '')")
-        clean.append(f"{self.d.row_hash('concat_ws(chr(31), ' + ', '.join(raws) + ')')} "
-                     "AS _row_hash")
-        clean.append(f"{extra_json} AS _extra")
-        problems = [f"{self._problem(f)} AS {q('_p_' + f.name)}"
-                    for f in self.table.fields if self._can_fail(f)]
+                raws.append(f"coalesce({raw_col(f)}, '')")
+        return self.d.row_hash("concat_ws(chr(31), " + ", ".join(raws) + ")")
+
+    def checks_query(self, provider_default: str | None) -> str:
+        """One row per staged row: its key and the verdict on its required fields
+        (``_bad``: the first field with a problem; ``_all_problems``). Cheap: only the
+        required fields are cleaned, and only what the verdict needs is kept."""
         required = [f for f in self.table.fields if f.required]
+        keys = [self.table.field(k) for k in self.table.key]
+        fields = required + [f for f in keys if f not in required]
+        select = ["_line", *self._clean_select(fields, provider_default)]
+        problems = [f"{self._problem(f)} AS {q('_p_' + f.name)}" for f in required]
         bad = "coalesce(" + ", ".join(
             f"CASE WHEN {q('_p_' + f.name)} IS NOT NULL THEN '{f.name}' END"
             for f in required) + ")"
         everything = "concat_ws('; ', " + ", ".join(
             f"CASE WHEN {q('_p_' + f.name)} IS NOT NULL THEN '{f.name}: ' || "
             f"{q('_p_' + f.name)} END" for f in required) + ")"
-        return (f"SELECT *, {bad} AS _bad, {everything} AS _all_problems FROM ("
-                f"SELECT *, {', '.join(problems)} FROM ("
-                f"SELECT {', '.join(clean)} FROM ({self._parts()}) parts) cleaned) checked")
+        keep = ", ".join(["_line", *(q(k) for k in self.table.key)])
+        return (f"SELECT {keep}, {bad} AS _bad, nullif({everything}, '') AS _all_problems "
+                f"FROM (SELECT *, {', '.join(problems)} FROM ("
+                f"SELECT {', '.join(select)} FROM ({self._parts(fields)}) parts) c) p")
 
-    @staticmethod
-    def _can_fail(f: Field) -> bool:
-        return f.required or f.type not in AS_GIVEN
+    def row_hash_query(self, provider_default: str | None) -> str:
+        """``_line`` and the digest of the raw text, for rows whose key is seen twice."""
+        return f"SELECT _line, {self._row_hash(provider_default)} AS _row_hash FROM stg_r"
 
-    def warehouse_columns(self) -> list[str]:
-        return [c for f in self.table.fields for c, _ in field_columns(f)]
+    def clean_query(self, extra_json: str, provider_default: str | None) -> str:
+        """Every warehouse column of every staged row, with ``_line`` and ``_extra``;
+        ``extra_json`` and the provider default are SQL over bound parameters."""
+        fields = list(self.table.fields)
+        select = ["_line", *self._clean_select(fields, provider_default),
+                  f"{extra_json} AS _extra", f"{self._row_hash(provider_default)} AS _row_hash"]
+        return f"SELECT {', '.join(select)} FROM ({self._parts(fields)}) parts"
+
+    def note_reason(self, f: Field, alias: str) -> tuple[str, str]:
+        """(reason SQL, join SQL) for a cleaning note on optional field ``f``, over the
+        warehouse table aliased ``alias``: mapped types take their mapping's reason."""
+        raw = f"{alias}.{q(f.name + '_raw')}"
+        if f.type in ("country", "currency"):
+            table = MAPPED_TYPES[f.type]
+            return ("coalesce(n.reason, 'cannot be cleaned')",
+                    f"LEFT JOIN {table} n ON n.raw = {raw}")
+        if f.type == "phone":
+            key = self.d.regex_replace_all(raw, PHONE_LAYOUT_RE, "")
+            region = (f"coalesce({alias}.{q(f.region_from + '_raw')}, '')"
+                      if f.region_from else "''")
+            return ("coalesce(n.reason, 'cannot be cleaned')",
+                    f"LEFT JOIN map_phone n ON n.raw = {key} AND n.region_raw = {region}")
+        if f.type == "enum":
+            return string_literal("not one of: " + ", ".join(f.values)), ""
+        return string_literal(REASONS[f.type]), ""
 
     def optional_checked(self) -> list[Field]:
         """Optional fields whose cleaning can fail: their problems become notes."""

@@ -1,0 +1,58 @@
+"""Find rows whose key was already seen: earlier in the same file, or in the warehouse.
+
+The first row with a key stays as it is; a later one is quarantined — "identical" when its
+raw text is the same (a re-sent row), "different content; not overwritten" otherwise.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from sentinelle.model import Table
+from sentinelle.warehouse.dialect import quote_ident
+
+
+def find_duplicates(con: duckdb.DuckDBPyConnection, table: Table, row_hash_sql: str,
+                    params: dict[str, str]) -> None:
+    """Create ``dups(_line, reason)`` from ``checks`` (rows with no problem only).
+
+    The digest of a row's raw text is computed here only for the rows whose key is seen
+    twice; ``row_hash_sql`` gives ``(_line, _row_hash)`` for every staged row."""
+    key = ", ".join(quote_ident(k) for k in table.key)
+    on = " AND ".join(f"t.{quote_ident(k)} = c.{quote_ident(k)}" for k in table.key)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE dup_candidates AS
+        WITH c AS (SELECT _line, {key} FROM checks WHERE _bad IS NULL),
+        repeated AS (SELECT {key} FROM c GROUP BY ALL HAVING count(*) > 1)
+        SELECT c._line FROM c SEMI JOIN repeated USING ({key})
+        UNION SELECT c._line FROM c SEMI JOIN {table.name} t ON {on}""")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE dups AS
+        WITH ok AS (
+            SELECT c._line, {', '.join('c.' + quote_ident(k) for k in table.key)}, h._row_hash
+            FROM checks c JOIN dup_candidates d USING (_line)
+            JOIN ({row_hash_sql}) h ON h._line = c._line),
+        repeated AS (SELECT {key} FROM ok GROUP BY ALL HAVING count(*) > 1),
+        w AS (
+            SELECT ok.*, first_value(_line) OVER win AS first_line,
+                   first_value(_row_hash) OVER win AS first_hash,
+                   row_number() OVER win AS rn
+            FROM ok SEMI JOIN repeated USING ({key})
+            WINDOW win AS (PARTITION BY {key} ORDER BY _line)),
+        within AS (
+            SELECT _line, CASE WHEN _row_hash = first_hash
+                THEN 'duplicate: identical to line ' || first_line || ' of this file'
+                ELSE 'duplicate key: already used on line ' || first_line
+                     || ' of this file with different content; not overwritten' END AS reason
+            FROM w WHERE rn > 1),
+        existing AS (
+            SELECT ok._line, CASE WHEN ok._row_hash = t.row_hash
+                THEN 'duplicate: identical to the row already ingested from file #'
+                     || t.source_file_id || ' line ' || t.source_line
+                ELSE 'duplicate key: a row with this key came from file #' || t.source_file_id
+                     || ' line ' || t.source_line
+                     || ' with different content; not overwritten' END AS reason
+            FROM ok JOIN {table.name} t ON {on.replace("c.", "ok.")})
+        SELECT _line, min(reason) AS reason FROM
+            (SELECT * FROM within UNION ALL SELECT * FROM existing) GROUP BY _line""",
+        params or None)
