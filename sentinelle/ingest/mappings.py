@@ -94,15 +94,17 @@ def build_mappings(con: duckdb.DuckDBPyConnection, table: Table) -> dict[str, in
 
 def _phone_map(con: duckdb.DuckDBPyConnection, table: Table, sizes: dict[str, int]) -> None:
     """map_phone: plain numbers cleaned in SQL, the rest by ``to_e164`` (see phone_sql)."""
-    selects = [f"SELECT {phone_key_col(f)} AS raw, {region_raw_col(f)} AS region_raw FROM stg_r "
-               f"WHERE {phone_key_col(f)} IS NOT NULL AND {phone_key_col(f)} <> ''"
+    # Filtering empty numbers after DISTINCT, not before: a filter on the computed key
+    # would compute it twice for every row.
+    selects = [f"SELECT {phone_key_col(f)} AS raw, {region_raw_col(f)} AS region_raw FROM stg_r"
                for f in table.fields if f.type == "phone"]
     union = " UNION ALL ".join(selects) if selects else (
         "SELECT CAST(NULL AS VARCHAR) AS raw, CAST(NULL AS VARCHAR) AS region_raw LIMIT 0")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE phone_keys AS
         SELECT k.raw, k.region_raw, m.clean AS region
         FROM (SELECT DISTINCT * FROM ({union})) k
-        LEFT JOIN map_country m ON m.raw = k.region_raw""")
+        LEFT JOIN map_country m ON m.raw = k.region_raw
+        WHERE k.raw IS NOT NULL AND k.raw <> ''""")
     fast_clean(con)
     rest = con.execute("""SELECT raw, region_raw FROM phone_keys k WHERE NOT EXISTS (
         SELECT 1 FROM phone_fast f WHERE f.raw = k.raw AND f.region_raw = k.region_raw)"""

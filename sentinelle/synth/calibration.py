@@ -121,8 +121,9 @@ class Calibration:
          ("SE", 3), ("NO", 2), ("BE", 3), ("CH", 2), ("DK", 1)), MODEL)
 
     # --- referrals ----------------------------------------------------------------------
-    referral_coverage: float = cited(0.3, "brief: 20-40% of offenders are referred; about "
-                                     "300 suspects in France came from FBI, Interpol, Tracfin")
+    referral_coverage: float = cited(0.3, MODEL + ": share of offenders with a referral; "
+                                     "the seed report's ~300 suspects in France came mostly "
+                                     "from the FBI, Interpol and Tracfin")
     referral_absent_share: float = cited(0.25, MODEL + ": tips about people the provider "
                                          "never served")
     referral_mistaken_share: float = cited(0.04, MODEL + ": tips about people who did "
