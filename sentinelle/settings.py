@@ -32,12 +32,6 @@ SETTINGS: tuple[Setting, ...] = (
         "Most memory DuckDB may use; larger work spills to disk (DuckDB size syntax).",
     ),
     Setting("threads", 0, "Threads DuckDB may use; 0 means one per core."),
-    Setting(
-        "raw_storage",
-        "plain",
-        "How a new warehouse stores as-received values: plain (faster ingest) or compressed "
-        "(smaller file).",
-    ),
     Setting("rates", "", "CSV of dated EUR reference rates replacing the shipped table."),
     Setting(
         "provider",

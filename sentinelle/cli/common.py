@@ -27,7 +27,7 @@ DbOption = Annotated[
 def warehouse(db: Path | None, read_only: bool = False) -> Iterator[Warehouse]:
     settings = resolve({"db": str(db) if db else None})
     wh = open_warehouse(settings["db"], settings["memory_limit"], settings["threads"],
-                        read_only=read_only, raw_storage=settings["raw_storage"])
+                        read_only=read_only)
     try:
         yield wh
     finally:

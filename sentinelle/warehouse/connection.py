@@ -84,32 +84,16 @@ class Warehouse:
         self.close()
 
 
-RAW_STORAGE = ("plain", "compressed")
-
-
-def canonical_ddl(raw_storage: str = "plain") -> list[str]:
-    """CREATE TABLE statements for the canonical tables.
-
-    Raw (as-received) text is evidence, kept and rarely read; compressing it costs more
-    than a third of an ingest's time (DuckDB's dictionary+FSST analysis of every string
-    column), so by default it is stored plain and only the clean columns, which analysis
-    reads, are compressed. ``raw_storage="compressed"`` trades that time for a smaller file
-    (figures in docs/benchmarks.md)."""
+def canonical_ddl() -> list[str]:
     ddl = []
     for table in tables():
-        cols = []
-        for name, sql_type in table_columns(table):
-            plain = raw_storage == "plain" and name.endswith("_raw") and sql_type == "VARCHAR"
-            cols.append(f'"{name}" {sql_type}' + (" USING COMPRESSION uncompressed"
-                                                   if plain else ""))
-        ddl.append(f"CREATE TABLE IF NOT EXISTS {table.name} (\n  " + ",\n  ".join(cols)
-                   + "\n)")
+        cols = ",\n  ".join(f'"{name}" {sql_type}' for name, sql_type in table_columns(table))
+        ddl.append(f"CREATE TABLE IF NOT EXISTS {table.name} (\n  {cols}\n)")
     return ddl
 
 
 def open_warehouse(
-    path: str | Path, memory_limit: str = "3GB", threads: int = 0, read_only: bool = False,
-    raw_storage: str = "plain",
+    path: str | Path, memory_limit: str = "3GB", threads: int = 0, read_only: bool = False
 ) -> Warehouse:
     """Open the warehouse, creating its tables when the file is new."""
     path = Path(path)
@@ -133,12 +117,7 @@ def open_warehouse(
     con.execute("SET preserve_insertion_order = true")
     wh = Warehouse(path, con)
     if not read_only:
-        if raw_storage not in RAW_STORAGE:
-            from sentinelle.errors import SettingsError
-
-            raise SettingsError(f"raw_storage {raw_storage!r} is not one of {RAW_STORAGE}",
-                                fix="set SENTINELLE_RAW_STORAGE to plain or compressed")
-        for stmt in SUPPORT_DDL + canonical_ddl(raw_storage):
+        for stmt in SUPPORT_DDL + canonical_ddl():
             con.execute(stmt)
         version = wh.scalar("SELECT value FROM meta WHERE key = 'schema_version'")
         if version is None:
