@@ -3,7 +3,7 @@
 The query is built in layers, each computing a thing once for the next:
 
 1. ``stg_r`` (a view): the raw text of each field — trimmed, blank as missing — and,
-   for phones, the number without its layout (the key of the phone mapping).
+   for phones, the party's country as written (the phone mapping's second key).
 2. parts: the pieces of types that need several steps (a timestamp's local time and
    offset), and the mapping tables joined in.
 3. clean: the clean value of every field, with the raw text kept beside it.
@@ -63,8 +63,9 @@ def raw_col(f: Field) -> str:
     return q("r_" + f.name)
 
 
-def phone_key_col(f: Field) -> str:
-    return q("k_" + f.name)
+def phone_key(d: DuckDBDialect, raw: str) -> str:
+    """A phone without its layout: "+33 6 12-34" and "+33612 34" are parsed once."""
+    return d.regex_replace_all(raw, PHONE_LAYOUT_RE, "")
 
 
 def region_raw_col(f: Field) -> str:
@@ -95,8 +96,6 @@ class CleaningCompiler:
         phones = []
         for f in self.table.fields:
             if f.type == "phone":
-                phones.append(f"{self.d.regex_replace_all(raw_col(f), PHONE_LAYOUT_RE, '')} "
-                              f"AS {phone_key_col(f)}")
                 region = (f"coalesce({raw_col(self.table.field(f.region_from))}, '')"
                           if f.region_from else "''")
                 phones.append(f"{region} AS {region_raw_col(f)}")
@@ -115,7 +114,7 @@ class CleaningCompiler:
             if f.type in MAPPED_TYPES:
                 m = q("m_" + f.name)
                 if f.type == "phone":
-                    cond = (f"{m}.raw = {phone_key_col(f)} AND "
+                    cond = (f"{m}.raw = {raw_col(f)} AND "
                             f"{m}.region_raw = {region_raw_col(f)}")
                 else:
                     cond = f"{m}.raw = {raw_col(f)}"
@@ -248,11 +247,10 @@ class CleaningCompiler:
             return ("coalesce(n.reason, 'cannot be cleaned')",
                     f"LEFT JOIN {table} n ON n.raw = {raw}")
         if f.type == "phone":
-            key = self.d.regex_replace_all(raw, PHONE_LAYOUT_RE, "")
             region = (f"coalesce({alias}.{q(f.region_from + '_raw')}, '')"
                       if f.region_from else "''")
             return ("coalesce(n.reason, 'cannot be cleaned')",
-                    f"LEFT JOIN map_phone n ON n.raw = {key} AND n.region_raw = {region}")
+                    f"LEFT JOIN map_phone n ON n.raw = {raw} AND n.region_raw = {region}")
         if f.type == "enum":
             return string_literal("not one of: " + ", ".join(f.values)), ""
         return string_literal(REASONS[f.type]), ""

@@ -19,11 +19,11 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from sentinelle.ingest.cleaning import phone_key_col, region_raw_col
+from sentinelle.ingest.cleaning import phone_key, raw_col, region_raw_col
 from sentinelle.ingest.phone_sql import fast_clean
 from sentinelle.model import Table
 from sentinelle.normalise import clean_country, clean_currency, fold_name, to_e164
-from sentinelle.warehouse.dialect import quote_ident
+from sentinelle.warehouse.dialect import DUCKDB, quote_ident
 
 PARALLEL_FROM = 40_000  # below this, starting workers costs more than it saves
 CHUNK = 20_000
@@ -93,18 +93,24 @@ def build_mappings(con: duckdb.DuckDBPyConnection, table: Table) -> dict[str, in
 
 
 def _phone_map(con: duckdb.DuckDBPyConnection, table: Table, sizes: dict[str, int]) -> None:
-    """map_phone: plain numbers cleaned in SQL, the rest by ``to_e164`` (see phone_sql)."""
-    # Filtering empty numbers after DISTINCT, not before: a filter on the computed key
-    # would compute it twice for every row.
-    selects = [f"SELECT {phone_key_col(f)} AS raw, {region_raw_col(f)} AS region_raw FROM stg_r"
-               for f in table.fields if f.type == "phone"]
-    union = " UNION ALL ".join(selects) if selects else (
-        "SELECT CAST(NULL AS VARCHAR) AS raw, CAST(NULL AS VARCHAR) AS region_raw LIMIT 0")
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE phone_keys AS
+    """map_phone, keyed by the number as written and the party's country as written.
+
+    Each distinct number is cleaned once whatever its layout: in SQL where the numbering
+    plan decides simply (``phone_sql``), by ``to_e164`` otherwise. Each step is its own
+    statement: folded into one, DuckDB computes the layout-free key for every row instead
+    of every distinct value."""
+    selects = [f"SELECT DISTINCT {raw_col(f)} AS written, {region_raw_col(f)} AS region_raw "
+               f"FROM stg_r" for f in table.fields if f.type == "phone"]
+    if not selects:
+        selects = ["SELECT CAST(NULL AS VARCHAR) AS written, '' AS region_raw LIMIT 0"]
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE phone_written AS
+        SELECT DISTINCT * FROM ({' UNION ALL '.join(selects)}) WHERE written IS NOT NULL""")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE phone_written AS
+        SELECT *, {phone_key(DUCKDB, 'written')} AS raw FROM phone_written""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE phone_keys AS
         SELECT k.raw, k.region_raw, m.clean AS region
-        FROM (SELECT DISTINCT * FROM ({union})) k
-        LEFT JOIN map_country m ON m.raw = k.region_raw
-        WHERE k.raw IS NOT NULL AND k.raw <> ''""")
+        FROM (SELECT DISTINCT raw, region_raw FROM phone_written WHERE raw <> '') k
+        LEFT JOIN map_country m ON m.raw = k.region_raw""")
     fast_clean(con)
     rest = con.execute("""SELECT raw, region_raw FROM phone_keys k WHERE NOT EXISTS (
         SELECT 1 FROM phone_fast f WHERE f.raw = k.raw AND f.region_raw = k.region_raw)"""
@@ -113,7 +119,12 @@ def _phone_map(con: duckdb.DuckDBPyConnection, table: Table, sizes: dict[str, in
     _load(con, "phone_slow", {"raw": [p[0] for p in rest], "region_raw": [p[1] for p in rest],
                               "clean": [r[0] for r in results], "reason": [r[1] for r in results]})
     con.execute("""CREATE OR REPLACE TEMP TABLE map_phone AS
-        SELECT raw, region_raw, fast AS clean, CAST(NULL AS VARCHAR) AS reason FROM phone_fast
-        UNION ALL SELECT raw, region_raw, clean, reason FROM phone_slow""")
-    sizes["phone"] = len(rest) + con.execute("SELECT count(*) FROM phone_fast").fetchone()[0]  # type: ignore[index]
+        SELECT w.written AS raw, w.region_raw, c.clean, coalesce(c.reason, CASE WHEN c.clean
+               IS NULL THEN 'no digits in the phone number' END) AS reason
+        FROM phone_written w LEFT JOIN (
+            SELECT raw, region_raw, fast AS clean, CAST(NULL AS VARCHAR) AS reason
+            FROM phone_fast
+            UNION ALL SELECT raw, region_raw, clean, reason FROM phone_slow) c
+        ON c.raw = w.raw AND c.region_raw = w.region_raw""")
+    sizes["phone"] = con.execute("SELECT count(*) FROM phone_keys").fetchone()[0]  # type: ignore[index]
     sizes["phone_by_python"] = len(rest)
