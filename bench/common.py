@@ -17,23 +17,38 @@ BENCHMARKS = ROOT / "docs" / "benchmarks.md"
 @dataclass(frozen=True)
 class Measured:
     seconds: float
-    peak_rss_bytes: int
+    peak_rss_bytes: int  # the process itself (the kernel's high-water mark)
+    peak_tree_bytes: int  # the process and its children together, sampled every 0.1 s
 
     @property
     def peak_gib(self) -> float:
-        return self.peak_rss_bytes / 2**30
+        return max(self.peak_rss_bytes, self.peak_tree_bytes) / 2**30
 
 
 def measure(cmd: list[str], env: dict[str, str] | None = None) -> Measured:
-    """Wall time and peak resident memory of one child process (and only that child)."""
+    """Wall time and peak resident memory of one command, its worker processes included."""
+    import psutil
+
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    tree_peak = 0
+    parent = psutil.Process(proc.pid)
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        try:
+            members = [parent, *parent.children(recursive=True)]
+            tree_peak = max(tree_peak, sum(m.memory_info().rss for m in members))
+        except psutil.Error:
+            pass
+        time.sleep(0.1)
     seconds = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         err = proc.stderr.read().decode() if proc.stderr else ""
         raise SystemExit(f"{' '.join(cmd)} failed:\n{err}")
-    return Measured(seconds, usage.ru_maxrss * 1024)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return Measured(seconds, usage.ru_maxrss * 1024, tree_peak)
 
 
 def machine() -> str:

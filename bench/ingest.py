@@ -67,7 +67,7 @@ def main() -> None:
         f"File: {rows:,} transactions, {size / 2**30:.2f} GiB (synthetic world, "
         f"scale {args.scale:g}).",
         "",
-        "| run | seconds | peak memory (RSS) |",
+        "| run | seconds | peak memory (RSS, workers included) |",
         "|---|---:|---:|",
         f"| DuckDB alone: `CREATE TABLE t AS SELECT * FROM read_csv(file)` | "
         f"{baseline.seconds:.1f} | {baseline.peak_gib:.2f} GiB |",
