@@ -123,7 +123,24 @@ class CleaningCompiler:
                            else ("clean", "reason"))
                 cols += [f"{m}.{o} AS {q(o + '_' + f.name)}" for o in outputs]
         extra = (", " + ", ".join(cols)) if cols else ""
-        return f"SELECT stg_r.*{extra} FROM stg_r {' '.join(joins)}"
+        joined = f"SELECT stg_r.*{extra} FROM stg_r {' '.join(joins)}"
+        # Values several clean expressions need, computed once here.
+        once = []
+        for f in fields:
+            if f.type == "timestamp":
+                g, o = q("g_" + f.name), f"{q('g_' + f.name)}.o"
+                local = self.d.try_cast(f"{g}.d || ' ' || replace({g}.t, ',', '.')", "TIMESTAMP")
+                minutes = (
+                    f"CASE WHEN {o} IN ('Z', 'z') THEN 0 WHEN {o} = '' THEN NULL ELSE "
+                    f"(CASE WHEN substr({o}, 1, 1) = '-' THEN -1 ELSE 1 END) * "
+                    f"(CAST(substr({o}, 2, 2) AS INTEGER) * 60 + coalesce(TRY_CAST(nullif("
+                    f"substr(replace({o}, ':', ''), 4, 2), '') AS INTEGER), 0)) END")
+                once += [f"{local} AS {q('lt_' + f.name)}", f"{minutes} AS {q('om_' + f.name)}"]
+            elif f.type == "decimal":
+                r = raw_col(f)
+                once.append(f"CASE WHEN {self.d.regex_match(r, DECIMAL_RE)} THEN "
+                            f"{self.d.try_cast(r, 'DECIMAL(18,4)')} END AS {q('dn_' + f.name)}")
+        return f"SELECT *, {', '.join(once)} FROM ({joined}) j" if once else joined
 
     # -- layer 3 -----------------------------------------------------------------------
     def _clean_exprs(self, f: Field) -> dict[str, str]:
@@ -137,21 +154,14 @@ class CleaningCompiler:
             return {f.name: r}
         out: dict[str, str] = {}
         if f.type == "timestamp":
-            g = q("g_" + f.name)
-            local = d.try_cast(f"{g}.d || ' ' || replace({g}.t, ',', '.')", "TIMESTAMP")
-            o = f"{g}.o"
-            minutes = (
-                f"CASE WHEN {o} IN ('Z', 'z') THEN 0 WHEN {o} = '' THEN NULL ELSE "
-                f"(CASE WHEN substr({o}, 1, 1) = '-' THEN -1 ELSE 1 END) * "
-                f"(CAST(substr({o}, 2, 2) AS INTEGER) * 60 + coalesce(TRY_CAST(nullif("
-                f"substr(replace({o}, ':', ''), 4, 2), '') AS INTEGER), 0)) END")
+            local, minutes = q("lt_" + f.name), q("om_" + f.name)
             ok = f"abs({minutes}) <= {MAX_OFFSET_MIN}"
             out[f.name] = f"CASE WHEN {ok} THEN {d.minus_minutes(local, minutes)} END"
             out[f.name + "_offset_min"] = (
                 f"CASE WHEN {ok} AND {local} IS NOT NULL THEN CAST({minutes} AS SMALLINT) END")
         elif f.type == "decimal":
-            num = d.try_cast(r, "DECIMAL(18,4)")
-            out[f.name] = f"CASE WHEN {d.regex_match(r, DECIMAL_RE)} AND {num} > 0 THEN {num} END"
+            num = q("dn_" + f.name)
+            out[f.name] = f"CASE WHEN {num} > 0 THEN {num} END"
         elif f.type == "date":
             out[f.name] = f"CASE WHEN {d.regex_match(r, DATE_RE)} THEN {d.try_cast(r, 'DATE')} END"
         elif f.type == "enum":

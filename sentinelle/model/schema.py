@@ -16,8 +16,10 @@ FIELD_TYPES: dict[str, str] = {
     "text": "Free text, kept as given (placeholder-neutral in fixtures).",
     "timestamp": "ISO 8601 date-time with a UTC offset or `Z`; stored in UTC with the offset kept.",
     "decimal": "A number with a dot as decimal separator, greater than zero.",
-    "currency": "ISO 4217 alphabetic code, validated against pycountry.",
-    "country": "ISO 3166-1 alpha-2 code, validated against pycountry.",
+    "currency": "ISO 4217 alphabetic code, validated against pycountry (unambiguous "
+                "symbols such as € are converted).",
+    "country": "ISO 3166-1 alpha-2 code, validated against pycountry (alpha-3, numeric "
+               "codes and country names are converted).",
     "date": "ISO 8601 date, YYYY-MM-DD.",
     "enum": "One of a fixed list of values (case-insensitive).",
     "name": "A person's name; folded for matching (case, accents, order, particles).",
