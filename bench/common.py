@@ -25,12 +25,15 @@ class Measured:
         return max(self.peak_rss_bytes, self.peak_tree_bytes) / 2**30
 
 
-def measure(cmd: list[str], env: dict[str, str] | None = None) -> Measured:
-    """Wall time and peak resident memory of one command, its worker processes included."""
+def measure(cmd: list[str], env: dict[str, str] | None = None,
+            stdout: Path | None = None) -> Measured:
+    """Wall time and peak resident memory of one command, its worker processes included;
+    its standard output goes to ``stdout`` when given."""
     import psutil
 
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    out = stdout.open("w") if stdout else subprocess.DEVNULL
+    proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.PIPE)
     tree_peak = 0
     parent = psutil.Process(proc.pid)
     while True:
@@ -44,6 +47,8 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> Measured:
             pass
         time.sleep(0.1)
     seconds = time.perf_counter() - start
+    if stdout:
+        out.close()  # type: ignore[union-attr]
     if os.waitstatus_to_exitcode(status) != 0:
         err = proc.stderr.read().decode() if proc.stderr else ""
         raise SystemExit(f"{' '.join(cmd)} failed:\n{err}")

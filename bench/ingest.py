@@ -11,6 +11,8 @@ docs/benchmarks.md. Target (issue 2): no more than 3x DuckDB's time, peak under 
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import shutil
 import sys
 from datetime import UTC, datetime
@@ -51,8 +53,12 @@ def main() -> None:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     baseline = measure([sys.executable, "-c", BASELINE, str(work / "baseline.duckdb"), str(csv)])
-    ours = measure(sentinelle + ["ingest", "transactions", str(csv), "--db",
-                                 str(work / "sentinelle.duckdb")])
+    report = work / "ingest-output.txt"
+    ours = measure(sentinelle + ["ingest", "transactions", str(csv), "--timings", "--db",
+                                 str(work / "sentinelle.duckdb")],
+                   env={**os.environ, "COLUMNS": "200"}, stdout=report)
+    timings = report.read_text("utf-8").partition("Time per step")[2]
+    steps = re.findall(r"│ \S+ +│ (.+?) +│ +([0-9.]+) │", timings)
     with duckdb.connect(str(work / "sentinelle.duckdb"), read_only=True) as con:
         read, accepted, quarantined = con.execute(
             "SELECT rows_read, rows_accepted, rows_quarantined FROM ingest_files").fetchone()
@@ -77,6 +83,9 @@ def main() -> None:
         f"Ratio {ratio:.2f}x DuckDB alone; target ≤ 3x and < 4 GiB: **{verdict}**. "
         f"Rows: read {read:,} = accepted {accepted:,} + quarantined {quarantined:,}.",
     ]
+    if steps:
+        lines += ["", "Where the time goes (`--timings`):", "", "| step | seconds |",
+                  "|---|---:|"] + [f"| {what} | {secs} |" for what, secs in steps]
     if synth:
         lines += ["", f"Generating the world (`sentinelle synth --scale {args.scale:g}`) took "
                   f"{synth.seconds:.0f} s, peak {synth.peak_gib:.2f} GiB."]

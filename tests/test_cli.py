@@ -82,6 +82,15 @@ def test_quarantine_files_and_trace_commands(tmp_path):
     assert "line 4" in t.output
 
 
+def test_timings_show_every_step(tmp_path):
+    path = write_csv(tmp_path / "t.csv", [txn(1), txn(2)])
+    result = runner.invoke(app, ["ingest", "transactions", str(path), "--timings",
+                                 "--db", str(tmp_path / "w.duckdb")], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for step in ("fingerprinting", "reading", "checking required fields", "writing"):
+        assert step in result.output
+
+
 def test_docs_check_passes_on_the_committed_pages():
     root = Path(__file__).resolve().parents[1]
     result = runner.invoke(app, ["docs", "check", "--folder", str(root / "docs")])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -18,8 +19,14 @@ app = typer.Typer(help="Load files into the warehouse; every row accepted or qua
 PathsArg = Annotated[list[Path], typer.Argument(help="Files or folders (CSV or Parquet).")]
 
 
-def _run(table: str, paths: list[Path], db: Path | None, **options: object) -> None:
+TimingsOption = Annotated[bool, typer.Option(
+    "--timings", help="After the summary, show how long each step of each file took.")]
+
+
+def _run(table: str, paths: list[Path], db: Path | None, timings: bool = False,
+         **options: object) -> None:
     settings = resolve({"db": str(db) if db else None})
+    steps: list[tuple[str, str, float]] = []  # (file, step, started at)
     with warehouse(db) as wh, progress_bar() as bar:
         files = bar.add_task("files", total=None)
         step = bar.add_task("", total=None)
@@ -27,17 +34,32 @@ def _run(table: str, paths: list[Path], db: Path | None, **options: object) -> N
         def on_file(path: Path, i: int, n: int) -> None:
             bar.update(files, description=f"file {i + 1} of {n}", completed=i, total=n)
             bar.update(step, description=f"  {path.name}")
+            steps.append((path.name, "", time.perf_counter()))
 
         def on_step(what: str) -> None:
             bar.update(step, description=f"  {what}")
+            steps.append((steps[-1][0] if steps else "", what, time.perf_counter()))
 
         reports = ingest_paths(wh, table, paths, user=settings["user"], on_file=on_file,
                                progress=on_step, **options)  # type: ignore[arg-type]
         bar.update(files, completed=len(reports), total=len(reports))
         bar.update(step, description="  done", visible=False)
+        steps.append(("", "", time.perf_counter()))
     _print(reports)
+    if timings:
+        _print_timings(steps)
     if any(r.status == "refused" for r in reports):
         raise typer.Exit(1)
+
+
+def _print_timings(steps: list[tuple[str, str, float]]) -> None:
+    table = RichTable(title="Time per step")
+    for col in ("file", "step", "seconds"):
+        table.add_column(col, justify="right" if col == "seconds" else "left")
+    for (name, what, start), (_, _, end) in zip(steps, steps[1:], strict=False):
+        if what:
+            table.add_row(name, what, f"{end - start:.1f}")
+    console.print(table)
 
 
 def _print(reports: list[FileReport]) -> None:
@@ -67,14 +89,15 @@ def transactions(
         help="Provider for rows whose provider column is empty.")] = None,
     rates: Annotated[Path | None, typer.Option(
         help="CSV of dated EUR reference rates to use instead of the shipped table.")] = None,
+    timings: TimingsOption = False,
 ) -> None:
     """Ingest transaction files (the canonical layout: docs/model.md)."""
     settings = resolve({"provider": provider, "rates": str(rates) if rates else None})
-    _run("transactions", paths, db, default_provider=settings["provider"],
+    _run("transactions", paths, db, timings, default_provider=settings["provider"],
          rates=Path(settings["rates"]) if settings["rates"] else None)
 
 
 @app.command()
-def referrals(paths: PathsArg, db: DbOption = None) -> None:
+def referrals(paths: PathsArg, db: DbOption = None, timings: TimingsOption = False) -> None:
     """Ingest referral files (tips from NCMEC, Interpol, Europol, an FIU, partner police)."""
-    _run("referrals", paths, db)
+    _run("referrals", paths, db, timings)

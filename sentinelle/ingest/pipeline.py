@@ -96,10 +96,11 @@ def ingest_file(
             message=f"identical to file #{done[0]}, ingested {done[2]:%Y-%m-%d %H:%M} UTC")
     try:
         staged = stage(con, source, table, progress)
-        progress("cleaning")
+        progress("cleaning names, phones, countries, currencies")
         compiler = CleaningCompiler(table, DUCKDB)
         con.execute(compiler.raw_view(_staged_names(staged.header, table)))
         build_mappings(con, table)
+        progress("checking required fields")
         clean_sql, params = _clean_query(compiler, table, staged.header, default_provider)
         con.execute(f"CREATE OR REPLACE TEMP TABLE checks AS "
                     f"{compiler.checks_query(_provider_param(table))}",
@@ -108,7 +109,7 @@ def ingest_file(
         provider_only = {k: v for k, v in params.items() if k == "default_provider"}
         find_duplicates(con, table, compiler.row_hash_query(_provider_param(table)),
                         provider_only)
-        progress("writing")
+        progress("writing (clean, convert, insert, notes, provenance)")
         outcome = commit_file(con, table, compiler, FileContext(
             source, staged.header, staged.rows_read, staged.line_mapping, started, user,
             rates_sha, clean_sql, params))
