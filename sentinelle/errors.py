@@ -73,3 +73,7 @@ class ReferenceDataError(SentinelleError):
 
 class WarehouseError(SentinelleError):
     """The warehouse cannot be opened or is not in the expected shape."""
+
+
+class ReconciliationError(SentinelleError):
+    """Rows read would not equal rows accepted plus rows quarantined: nothing is written."""

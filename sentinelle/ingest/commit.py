@@ -14,9 +14,11 @@ from pathlib import Path
 
 import duckdb
 
+from sentinelle.errors import ReconciliationError
 from sentinelle.ingest.cleaning import CleaningCompiler
 from sentinelle.ingest.sources import SourceFile
 from sentinelle.model import Table
+from sentinelle.normalise import MAX_RATE_AGE_DAYS
 from sentinelle.warehouse.columns import AS_GIVEN, PROVENANCE_COLUMNS, eur_columns, field_columns
 from sentinelle.warehouse.dialect import quote_ident as q
 
@@ -66,9 +68,11 @@ def commit_file(con: duckdb.DuckDBPyConnection, table: Table, compiler: Cleaning
              ctx.rows_read, accepted, quarantined, ctx.line_mapping, ctx.started,
              datetime.now(UTC).replace(tzinfo=None), ctx.user, ctx.rates_sha])
         if accepted + quarantined != ctx.rows_read:
-            raise AssertionError(
-                f"row accounting does not reconcile for {src.path}: read {ctx.rows_read}, "
-                f"accepted {accepted}, quarantined {quarantined}; nothing was written")
+            raise ReconciliationError(
+                f"row accounting does not reconcile: read {ctx.rows_read}, accepted "
+                f"{accepted}, quarantined {quarantined}; nothing was written",
+                file=str(src.path),
+                fix="this is a defect in Sentinelle: please report it with the file's layout")
         _hold_for_crash_test()
         con.execute("COMMIT")
     except BaseException:
@@ -141,8 +145,6 @@ def _insert_notes(con: duckdb.DuckDBPyConnection, table: Table, compiler: Cleani
             WHERE t.source_file_id = $fid AND t.{q(f.name + '_raw')} IS NOT NULL
               AND t.{q(f.name)} IS NULL""", fid)
     if eur_columns(table):
-        from sentinelle.normalise import MAX_RATE_AGE_DAYS
-
         con.execute(
             f"""INSERT INTO cleaning_notes
             SELECT $fid, $tname, source_line, 'amount', amount_raw,
