@@ -47,6 +47,7 @@ def test_world_to_warehouse_end_to_end(tmp_path):
     first = run("ingest", "transactions", str(world / "transactions.csv"), "--db", str(db))
     assert first.returncode == 0, first.stderr
     assert "ingested" in first.stdout and "total" in first.stdout
+    assert "Every file reconciles" in first.stdout
     refs = run("ingest", "referrals", str(world / "referrals.csv"), "--db", str(db))
     assert refs.returncode == 0, refs.stderr
     again = run("ingest", "transactions", str(world), "--db", str(db))

@@ -73,6 +73,9 @@ def _print(reports: list[FileReport]) -> None:
     total = [sum(getattr(r, k) for r in reports) for k in ("read", "accepted", "quarantined")]
     table.add_row("[b]total", "", *(f"[b]{n:,}" for n in total))
     console.print(table)
+    done = [r for r in reports if r.status == "ingested"]
+    if done and all(r.reconciles for r in done):
+        console.print("Every file reconciles: rows read = accepted + quarantined.")
     for r in reports:
         if r.message:
             console.print(f"[yellow]{r.path}[/]: ", end="")

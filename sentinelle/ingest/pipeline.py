@@ -102,11 +102,10 @@ def ingest_file(
         build_mappings(con, table)
         progress("checking required fields")
         clean_sql, params = _clean_query(compiler, table, staged.header, default_provider)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE checks AS "
-                    f"{compiler.checks_query(_provider_param(table))}",
-                    {k: v for k, v in params.items() if k == "default_provider"} or None)
-        progress("checking duplicates")
         provider_only = {k: v for k, v in params.items() if k == "default_provider"}
+        con.execute(f"CREATE OR REPLACE TEMP TABLE checks AS "
+                    f"{compiler.checks_query(_provider_param(table))}", provider_only or None)
+        progress("checking duplicates")
         find_duplicates(con, table, compiler.row_hash_query(_provider_param(table)),
                         provider_only)
         progress("writing (clean, convert, insert, notes, provenance)")
