@@ -284,3 +284,26 @@ def test_referrals_ingest_with_folded_names(wh, make_csv):
     keys = {r[0] for r in wh.execute("SELECT subject_name_key FROM referrals").fetchall()}
     assert len(keys) == 1
     assert wh.scalar("SELECT DISTINCT subject_email FROM referrals") == "m.dubois@example.org"
+
+
+def test_blank_lines_are_not_rows_and_lines_stay_true(wh, tmp_path):
+    path = write_csv(tmp_path / "blank.csv", [txn(1), txn(2)])
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([lines[0], lines[1], "", lines[2]]) + "\n")
+    [report] = ingest(wh, path)
+    assert (report.read, report.accepted) == (2, 2)
+    assert wh.scalar("SELECT source_line FROM transactions WHERE txn_id = 'T000002'") == 4
+    assert wh.scalar("SELECT line_mapping FROM ingest_files") == "python-csv"
+
+
+def test_a_corrupt_parquet_file_is_refused(wh, tmp_path):
+    path = tmp_path / "broken.parquet"
+    path.write_bytes(b"PAR1" + b"\x00" * 64)
+    [report] = ingest(wh, path)
+    assert report.status == "refused" and "Parquet" in report.message
+
+
+def test_a_national_referral_phone_is_read_in_the_subjects_country(wh, make_csv):
+    rows = [referral(1, subject_phone="0917 123 4567", subject_country="PH")]
+    ingest(wh, make_csv("r.csv", rows), table="referrals")
+    assert wh.scalar("SELECT subject_phone FROM referrals") == "+639171234567"
