@@ -2,7 +2,8 @@
 
 The query is built in layers, each computing a thing once for the next:
 
-1. ``stg_r`` (a view): the raw text of each field — trimmed, blank as missing — and,
+1. ``stg_r`` (a view): the raw text of each field — trimmed, blank as missing, by
+   staging — and,
    for phones, the party's country as written (the phone mapping's second key).
 2. parts: the pieces of types that need several steps (a timestamp's local time and
    offset), and the mapping tables joined in.
@@ -84,13 +85,8 @@ class CleaningCompiler:
         """The ``stg_r`` view. ``staged`` maps a field to its staged column, if present."""
         cols = []
         for f in self.table.fields:
-            src = staged.get(f.name)
-            if src is None:
-                expr = "CAST(NULL AS VARCHAR)"
-            elif f.type == "text":  # free text keeps its spaces
-                expr = f"CASE WHEN trim({q(src)}) = '' THEN NULL ELSE {q(src)} END"
-            else:
-                expr = f"nullif(trim({q(src)}), '')"
+            src = staged.get(f.name)  # staging already trimmed it (see staging._tidy)
+            expr = "CAST(NULL AS VARCHAR)" if src is None else q(src)
             cols.append(f"{expr} AS {raw_col(f)}")
         inner = f"SELECT *, {', '.join(cols)} FROM stg"
         phones = []

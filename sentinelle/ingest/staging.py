@@ -48,10 +48,11 @@ def stage(
         return _stage_parquet(con, source, table)
     header = read_header(source, table)
     progress("reading")
-    staged = _stage_csv_fast(con, source, header)
+    tidy = _tidy(header, table)
+    staged = _stage_csv_fast(con, source, header, tidy)
     if staged is None:
         progress("re-reading (records span lines)")
-        staged = _stage_csv_python(con, source, header)
+        staged = _stage_csv_python(con, source, header, tidy)
     return staged
 
 
@@ -59,13 +60,28 @@ def _columns(header: list[str]) -> dict[str, str]:
     return {f"c{i}": "VARCHAR" for i in range(len(header))}
 
 
+def _tidy(header: list[str], table: Table) -> str:
+    """Select list over c0…cN: surrounding spaces trimmed and blanks made missing, once,
+    as the file is read (every later pass reads the tidy text). Free-text columns keep
+    their spaces; only a blank one becomes missing."""
+    text = {f.name for f in table.fields if f.type == "text"}
+    out = []
+    for i, name in enumerate(header):
+        c = f"c{i}"
+        if name.lower() in text:
+            out.append(f"CASE WHEN trim({c}) = '' THEN NULL ELSE {c} END AS {c}")
+        else:
+            out.append(f"nullif(trim({c}), '') AS {c}")
+    return ", ".join(out)
+
+
 def _stage_csv_fast(
-    con: duckdb.DuckDBPyConnection, source: SourceFile, header: list[str]
+    con: duckdb.DuckDBPyConnection, source: SourceFile, header: list[str], tidy: str
 ) -> Staged | None:
     for name in ("stg_rej_errors", "stg_rej_scans"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE stg_raw AS SELECT * FROM read_csv(
+        f"""CREATE OR REPLACE TEMP TABLE stg_raw AS SELECT {tidy} FROM read_csv(
             $path, header = true, auto_detect = false, columns = $columns,
             delim = ',', quote = '"', escape = '"', strict_mode = true,
             store_rejects = true, rejects_table = 'stg_rej_errors',
@@ -103,12 +119,12 @@ def _stage_csv_fast(
 
 
 def _stage_csv_python(
-    con: duckdb.DuckDBPyConnection, source: SourceFile, header: list[str]
+    con: duckdb.DuckDBPyConnection, source: SourceFile, header: list[str], tidy: str
 ) -> Staged:
     width = len(header)
     names = ["_line"] + list(_columns(header))
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE stg (_line BIGINT, "
+        "CREATE OR REPLACE TEMP TABLE stg_untidy (_line BIGINT, "
         + ", ".join(f"{c} VARCHAR" for c in names[1:]) + ")"
     )
     batch: list[list[str | None]] = [[] for _ in names]
@@ -120,7 +136,7 @@ def _stage_csv_python(
             arrow = pa.table({n: pa.array(col, type=pa.int64() if n == "_line" else pa.string())
                               for n, col in zip(names, batch, strict=True)})
             con.register("stg_batch", arrow)
-            con.execute("INSERT INTO stg SELECT * FROM stg_batch")
+            con.execute("INSERT INTO stg_untidy SELECT * FROM stg_batch")
             con.unregister("stg_batch")
             for col in batch:
                 col.clear()
@@ -148,6 +164,8 @@ def _stage_csv_python(
             if len(batch[0]) >= BATCH_ROWS:
                 flush()
     flush()
+    con.execute(f"CREATE OR REPLACE TEMP TABLE stg AS SELECT _line, {tidy} FROM stg_untidy")
+    con.execute("DROP TABLE stg_untidy")
     if rejects:
         con.executemany("INSERT INTO stg_rejects VALUES (?, ?, ?, ?, ?)", rejects)
     return Staged(header, read, "python-csv")
@@ -167,13 +185,12 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, source: SourceFile, table: Ta
         ) from exc
     header = [row[0] for row in described]
     check_columns(header, table, str(source.path))
-    casts = ", ".join(
-        f"CAST(#{i + 1} AS VARCHAR) AS c{i}" for i in range(len(header))
-    )
+    casts = ", ".join(f"CAST(#{i + 1} AS VARCHAR) AS c{i}" for i in range(len(header)))
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE stg AS
-        SELECT file_row_number + 1 AS _line, {casts}
-        FROM (SELECT * FROM read_parquet($path, file_row_number = true))""",
+        SELECT _line, {_tidy(header, table)} FROM (
+            SELECT file_row_number + 1 AS _line, {casts}
+            FROM (SELECT * FROM read_parquet($path, file_row_number = true)))""",
         {"path": str(source.path)},
     )
     rows = con.execute("SELECT count(*) FROM stg").fetchone()[0]  # type: ignore[index]

@@ -51,8 +51,10 @@ class DuckDBDialect:
         return f"regexp_extract({expr}, {string_literal(pattern)}, [{listed}])"
 
     def row_hash(self, expr: str) -> str:
-        """A stable 128-bit digest of a row's raw text (MD5, as a number: cheap to store)."""
-        return f"md5_number({expr})"
+        """A stable 64-bit digest of a row's raw text (half of its MD5). It is only ever
+        compared between rows with the same key, where 64 bits leave no practical chance
+        of a collision, and it is half the size of the full digest to store."""
+        return f"md5_number_lower({expr})"
 
 
 DUCKDB = DuckDBDialect()
