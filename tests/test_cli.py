@@ -88,7 +88,7 @@ def test_timings_show_every_step(tmp_path):
     result = runner.invoke(app, ["ingest", "transactions", str(path), "--timings",
                                  "--db", str(tmp_path / "w.duckdb")], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    for step in ("fingerprinting", "reading", "checking required fields", "writing"):
+    for step in ("reading and fingerprinting", "checking required fields", "writing"):
         assert step in result.output
 
 

@@ -10,6 +10,7 @@ are temporary and the transaction never committed.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from sentinelle.ingest.cleaning import CleaningCompiler
 from sentinelle.ingest.commit import FileContext, commit_file
 from sentinelle.ingest.duplicates import find_duplicates
 from sentinelle.ingest.mappings import build_mappings
-from sentinelle.ingest.sources import discover, fingerprint
+from sentinelle.ingest.sources import PendingSource, discover, start_fingerprint
 from sentinelle.ingest.staging import stage
 from sentinelle.model import Table, load_table
 from sentinelle.warehouse import Warehouse
@@ -84,8 +85,22 @@ def ingest_file(
 ) -> FileReport:
     con = wh.con
     started = datetime.now(UTC).replace(tzinfo=None)
-    progress("fingerprinting")
-    source = fingerprint(path)
+    with ThreadPoolExecutor(1) as pool:
+        try:
+            return _ingest(wh, table, start_fingerprint(pool, path), started, user,
+                           default_provider, rates_sha, progress)
+        finally:
+            _drop_temporary(con)
+
+
+def _ingest(wh: Warehouse, table: Table, pending: PendingSource, started: datetime,
+            user: str, default_provider: str, rates_sha: str | None,
+            progress: Progress) -> FileReport:
+    con, path = wh.con, pending.path
+    staged = stage(con, pending, table, progress)
+    source = pending.result()
+    # Checked once the file is read: a re-sent file costs a read, a new one (the usual
+    # case) gets its fingerprint for free while DuckDB parses.
     done = con.execute(
         "SELECT file_id, rows_read, finished_at FROM ingest_files "
         "WHERE sha256 = ? AND table_name = ?", [source.sha256, table.name]
@@ -94,29 +109,24 @@ def ingest_file(
         return FileReport(
             path, "already ingested", file_id=done[0],
             message=f"identical to file #{done[0]}, ingested {done[2]:%Y-%m-%d %H:%M} UTC")
-    try:
-        staged = stage(con, source, table, progress)
-        progress("cleaning names, phones, countries, currencies")
-        compiler = CleaningCompiler(table, DUCKDB)
-        con.execute(compiler.raw_view(_staged_names(staged.header, table)))
-        build_mappings(con, table)
-        progress("checking required fields")
-        clean_sql, params = _clean_query(compiler, table, staged.header, default_provider)
-        provider_only = {k: v for k, v in params.items() if k == "default_provider"}
-        con.execute(f"CREATE OR REPLACE TEMP TABLE checks AS "
-                    f"{compiler.checks_query(_provider_param(table))}", provider_only or None)
-        progress("checking duplicates")
-        find_duplicates(con, table, compiler.row_hash_query(_provider_param(table)),
-                        provider_only)
-        progress("writing (clean, convert, insert, notes, provenance)")
-        outcome = commit_file(con, table, compiler, FileContext(
-            source, staged.header, staged.rows_read, staged.line_mapping, started, user,
-            rates_sha, clean_sql, params))
-        report = FileReport(path, "ingested", staged.rows_read, outcome.accepted,
-                            outcome.quarantined, outcome.file_id)
-    finally:
-        _drop_temporary(con)
-    return report
+    progress("cleaning names, phones, countries, currencies")
+    compiler = CleaningCompiler(table, DUCKDB)
+    con.execute(compiler.raw_view(_staged_names(staged.header, table)))
+    build_mappings(con, table)
+    progress("checking required fields")
+    clean_sql, params = _clean_query(compiler, table, staged.header, default_provider)
+    provider_only = {k: v for k, v in params.items() if k == "default_provider"}
+    con.execute(f"CREATE OR REPLACE TEMP TABLE checks AS "
+                f"{compiler.checks_query(_provider_param(table))}", provider_only or None)
+    progress("checking duplicates")
+    find_duplicates(con, table, compiler.row_hash_query(_provider_param(table)),
+                    provider_only)
+    progress("writing (clean, convert, insert, notes, provenance)")
+    outcome = commit_file(con, table, compiler, FileContext(
+        source, staged.header, staged.rows_read, staged.line_mapping, started, user,
+        rates_sha, clean_sql, params))
+    return FileReport(path, "ingested", staged.rows_read, outcome.accepted,
+                      outcome.quarantined, outcome.file_id)
 
 
 def _drop_temporary(con: duckdb.DuckDBPyConnection) -> None:

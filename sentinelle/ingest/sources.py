@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,29 @@ def discover(paths: list[Path]) -> list[Path]:
     return found
 
 
+@dataclass(frozen=True)
+class PendingSource:
+    """A file whose fingerprint is being computed while DuckDB reads it: hashing and
+    parsing then share the read of the disk and both cores."""
+
+    path: Path
+    format: str
+    size: int
+    future: Future[SourceFile]
+
+    def result(self) -> SourceFile:
+        return self.future.result()
+
+
+def start_fingerprint(pool: Executor, path: Path) -> PendingSource:
+    return PendingSource(path, file_format(path), path.stat().st_size,
+                         pool.submit(fingerprint, path))
+
+
+def file_format(path: Path) -> str:
+    return "parquet" if path.suffix.lower() in PARQUET_SUFFIXES else "csv"
+
+
 def fingerprint(path: Path) -> SourceFile:
     """SHA-256, size and newline count in one pass over the file."""
     digest = hashlib.sha256()
@@ -59,12 +83,11 @@ def fingerprint(path: Path) -> SourceFile:
             newlines += chunk.count(b"\n")
             size += len(chunk)
             last = chunk[-1:]
-    suffix = path.suffix.lower()
-    fmt = "parquet" if suffix in PARQUET_SUFFIXES else "csv"
-    return SourceFile(path, fmt, digest.hexdigest(), size, newlines, last == b"\n")
+    return SourceFile(path, file_format(path), digest.hexdigest(), size, newlines,
+                      last == b"\n")
 
 
-def read_header(source: SourceFile, table: Table) -> list[str]:
+def read_header(source: SourceFile | PendingSource, table: Table) -> list[str]:
     """The CSV header, after checking the file is a comma-separated text file."""
     path = source.path
     if source.size == 0:

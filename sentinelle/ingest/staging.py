@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
-from sentinelle.ingest.sources import SourceFile, check_columns, read_header
+from sentinelle.ingest.sources import PendingSource, check_columns, read_header
 from sentinelle.model import Table
 
 BATCH_ROWS = 100_000
@@ -39,7 +39,7 @@ class Staged:
 
 def stage(
     con: duckdb.DuckDBPyConnection,
-    source: SourceFile,
+    source: PendingSource,
     table: Table,
     progress: Callable[[str], None] = lambda _: None,
 ) -> Staged:
@@ -47,7 +47,7 @@ def stage(
     if source.format == "parquet":
         return _stage_parquet(con, source, table)
     header = read_header(source, table)
-    progress("reading")
+    progress("reading and fingerprinting")
     tidy = _tidy(header, table)
     staged = _stage_csv_fast(con, source, header, tidy)
     if staged is None:
@@ -76,7 +76,7 @@ def _tidy(header: list[str], table: Table) -> str:
 
 
 def _stage_csv_fast(
-    con: duckdb.DuckDBPyConnection, source: SourceFile, header: list[str], tidy: str
+    con: duckdb.DuckDBPyConnection, source: PendingSource, header: list[str], tidy: str
 ) -> Staged | None:
     for name in ("stg_rej_errors", "stg_rej_scans"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
@@ -90,7 +90,8 @@ def _stage_csv_fast(
     )
     accepted = con.execute("SELECT count(*) FROM stg_raw").fetchone()[0]  # type: ignore[index]
     rejected = con.execute("SELECT count(DISTINCT line) FROM stg_rej_errors").fetchone()[0]  # type: ignore[index]
-    lines = source.newlines + (0 if source.ends_with_newline else 1)
+    done = source.result()  # the fingerprint, computed meanwhile, counted the lines
+    lines = done.newlines + (0 if done.ends_with_newline else 1)
     if lines != accepted + rejected + 1:
         con.execute("DROP TABLE stg_raw")
         return None
@@ -119,7 +120,7 @@ def _stage_csv_fast(
 
 
 def _stage_csv_python(
-    con: duckdb.DuckDBPyConnection, source: SourceFile, header: list[str], tidy: str
+    con: duckdb.DuckDBPyConnection, source: PendingSource, header: list[str], tidy: str
 ) -> Staged:
     width = len(header)
     names = ["_line"] + list(_columns(header))
@@ -171,7 +172,7 @@ def _stage_csv_python(
     return Staged(header, read, "python-csv")
 
 
-def _stage_parquet(con: duckdb.DuckDBPyConnection, source: SourceFile, table: Table) -> Staged:
+def _stage_parquet(con: duckdb.DuckDBPyConnection, source: PendingSource, table: Table) -> Staged:
     from sentinelle.errors import InputRefused
 
     try:
