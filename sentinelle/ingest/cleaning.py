@@ -24,7 +24,7 @@ in Python over the *distinct* values only, into mapping tables (``mappings.py``)
 from __future__ import annotations
 
 from sentinelle.model import Field, Table
-from sentinelle.warehouse.columns import AS_GIVEN
+from sentinelle.warehouse.columns import AS_GIVEN, eur_columns
 from sentinelle.warehouse.dialect import DuckDBDialect, quote_ident, string_literal
 
 # ISO 8601 date-time with an offset: date, time, offset (Z or ±hh[:mm]).
@@ -227,7 +227,10 @@ class CleaningCompiler:
         everything = "concat_ws('; ', " + ", ".join(
             f"CASE WHEN {q('_p_' + f.name)} IS NOT NULL THEN '{f.name}: ' || "
             f"{q('_p_' + f.name)} END" for f in required) + ")"
-        keep = ", ".join(["_line", *(q(k) for k in self.table.key)])
+        kept = ["_line", *(q(k) for k in self.table.key)]
+        if eur_columns(self.table):  # so that a missing rate is found without a scan
+            kept += ['currency AS _currency', 'CAST("timestamp" AS DATE) AS _day']
+        keep = ", ".join(kept)
         return (f"SELECT {keep}, {bad} AS _bad, nullif({everything}, '') AS _all_problems "
                 f"FROM (SELECT *, {', '.join(problems)} FROM ("
                 f"SELECT {', '.join(select)} FROM ({self._parts(fields)}) parts) c) p")

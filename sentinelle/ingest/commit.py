@@ -55,10 +55,8 @@ def commit_file(con: duckdb.DuckDBPyConnection, table: Table, compiler: Cleaning
         _quarantine(con, table, fid, hparams, raw_json)
         con.execute("""CREATE OR REPLACE TEMP TABLE excluded AS
             SELECT _line FROM checks WHERE _bad IS NOT NULL UNION ALL SELECT _line FROM dups""")
-        _insert_accepted(con, table, ctx, file_id)
+        accepted = _insert_accepted(con, table, ctx, file_id)
         _insert_notes(con, table, compiler, fid)
-        accepted = con.execute(f"SELECT count(*) FROM {table.name} WHERE source_file_id = ?",
-                               [file_id]).fetchone()[0]  # type: ignore[index]
         quarantined = con.execute("SELECT count(*) FROM quarantine WHERE file_id = ?",
                                   [file_id]).fetchone()[0]  # type: ignore[index]
         src = ctx.source
@@ -108,7 +106,8 @@ def _quarantine(con: duckdb.DuckDBPyConnection, table: Table, fid: dict, hparams
 
 
 def _insert_accepted(con: duckdb.DuckDBPyConnection, table: Table, ctx: FileContext,
-                     file_id: int) -> None:
+                     file_id: int) -> int:
+    """Insert the accepted rows; return how many."""
     cols = [c for f in table.fields for c, _ in field_columns(f)]
     select = [f"c.{q(c)}" for c in cols]
     target = list(cols)
@@ -121,13 +120,14 @@ def _insert_accepted(con: duckdb.DuckDBPyConnection, table: Table, ctx: FileCont
                 "AND r.day = CAST(c.\"timestamp\" AS DATE)")
     target += [name for name, _, _ in PROVENANCE_COLUMNS]
     select += ["$fid", "c._line", "c._row_hash", "c._extra"]
-    con.execute(
+    inserted = con.execute(
         f"""INSERT INTO {table.name} ({', '.join(q(t) for t in target)})
         SELECT {', '.join(select)}
         FROM ({ctx.clean_sql}) c
         {join}
         WHERE NOT EXISTS (SELECT 1 FROM excluded x WHERE x._line = c._line)""",
-        {**ctx.clean_params, "fid": file_id})
+        {**ctx.clean_params, "fid": file_id}).fetchone()
+    return int(inserted[0]) if inserted else 0
 
 
 def _insert_notes(con: duckdb.DuckDBPyConnection, table: Table, compiler: CleaningCompiler,
@@ -144,7 +144,7 @@ def _insert_notes(con: duckdb.DuckDBPyConnection, table: Table, compiler: Cleani
             FROM {table.name} t {join}
             WHERE t.source_file_id = $fid AND t.{q(f.name + '_raw')} IS NOT NULL
               AND t.{q(f.name)} IS NULL""", fid)
-    if eur_columns(table):
+    if eur_columns(table) and _rows_without_rate(con):
         con.execute(
             f"""INSERT INTO cleaning_notes
             SELECT $fid, $tname, source_line, 'amount', amount_raw,
@@ -152,6 +152,15 @@ def _insert_notes(con: duckdb.DuckDBPyConnection, table: Table, compiler: Cleani
                    || ' days up to ' || CAST(CAST("timestamp" AS DATE) AS VARCHAR)
                    || '; amount_eur left empty'
             FROM {table.name} WHERE source_file_id = $fid AND amount_eur IS NULL""", fid)
+
+
+def _rows_without_rate(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether any row with a currency and a day lacks a reference rate. Asked of the small
+    checks table first; the written rows are scanned for notes only when the answer is yes."""
+    return bool(con.execute(
+        """SELECT count(*) FROM checks c WHERE c._bad IS NULL AND NOT EXISTS (
+               SELECT 1 FROM ref_eur_rates_daily r
+               WHERE r.currency = c._currency AND r.day = c._day)""").fetchone()[0])  # type: ignore[index]
 
 
 def _hold_for_crash_test() -> None:
