@@ -106,7 +106,7 @@ class CleaningCompiler:
         for f in fields:
             if f.type == "timestamp":
                 g = self.d.regex_groups(raw_col(f), TIMESTAMP_RE, ["d", "t", "o"])
-                cols.append(f"{g} AS {q('g_' + f.name)}")
+                cols.append(f"{g} AS {q('tg_' + f.name)}")
             if f.type in MAPPED_TYPES:
                 m = q("m_" + f.name)
                 if f.type == "phone":
@@ -124,7 +124,7 @@ class CleaningCompiler:
         once = []
         for f in fields:
             if f.type == "timestamp":
-                g, o = q("g_" + f.name), f"{q('g_' + f.name)}.o"
+                g, o = q("tg_" + f.name), f"{q('tg_' + f.name)}.o"
                 local = self.d.try_cast(f"{g}.d || ' ' || replace({g}.t, ',', '.')", "TIMESTAMP")
                 minutes = (
                     f"CASE WHEN {o} IN ('Z', 'z') THEN 0 WHEN {o} = '' THEN NULL ELSE "
