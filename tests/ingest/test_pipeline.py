@@ -307,3 +307,20 @@ def test_a_national_referral_phone_is_read_in_the_subjects_country(wh, make_csv)
     rows = [referral(1, subject_phone="0917 123 4567", subject_country="PH")]
     ingest(wh, make_csv("r.csv", rows), table="referrals")
     assert wh.scalar("SELECT subject_phone FROM referrals") == "+639171234567"
+
+
+def test_windows_line_endings(wh, tmp_path):
+    path = write_csv(tmp_path / "crlf.csv", [txn(1), txn(2), txn(3, amount="x")])
+    path.write_bytes(path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+    [report] = ingest(wh, path)
+    assert (report.read, report.accepted, report.quarantined) == (3, 2, 1)
+    assert wh.scalar("SELECT line FROM quarantine") == 4
+    assert wh.scalar("SELECT txn_id FROM transactions WHERE source_line = 3") == "T000002"
+    assert wh.scalar("SELECT count(*) FROM transactions WHERE provider LIKE '%\r%'") == 0
+
+
+def test_a_header_alone_is_an_empty_file_not_an_error(wh, tmp_path):
+    path = tmp_path / "header.csv"
+    path.write_text(",".join(TXN_COLUMNS) + "\n")
+    [report] = ingest(wh, path)
+    assert (report.status, report.read, report.accepted) == ("ingested", 0, 0)
