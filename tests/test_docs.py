@@ -36,3 +36,13 @@ def test_readme_opens_with_the_two_commands():
 def test_benchmarks_page_gives_the_command_for_each_figure():
     text = (DOCS / "benchmarks.md").read_text("utf-8")
     assert "python bench/ingest.py" in text
+
+
+def test_every_page_the_readme_links_exists():
+    import re
+
+    readme = (DOCS.parent / "README.md").read_text("utf-8")
+    links = re.findall(r"\]\((docs/[^)#]+)\)", readme)
+    assert links, "the README links no documentation"
+    missing = [link for link in links if not (DOCS.parent / link).exists()]
+    assert missing == []
