@@ -96,3 +96,16 @@ def test_docs_check_passes_on_the_committed_pages():
     root = Path(__file__).resolve().parents[1]
     result = runner.invoke(app, ["docs", "check", "--folder", str(root / "docs")])
     assert result.exit_code == 0, result.output
+
+
+def test_commands_that_show_rows_record_who_looked(tmp_path, monkeypatch):
+    monkeypatch.setenv("SENTINELLE_USER", "analyst.one")
+    db = tmp_path / "w.duckdb"
+    path = write_csv(tmp_path / "t.csv", [txn(1), txn(2, amount="-1")])
+    assert runner.invoke(app, ["ingest", "transactions", str(path), "--db", str(db)]).exit_code == 0
+    runner.invoke(app, ["trace", "T000001", "--db", str(db)])
+    runner.invoke(app, ["quarantine", "--file", "1", "--db", str(db)])
+    log = runner.invoke(app, ["access", "--db", str(db)], env={"COLUMNS": "200"})
+    assert log.exit_code == 0, log.output
+    assert "analyst.one" in log.output
+    assert "transactions T000001" in log.output and "file #1" in log.output

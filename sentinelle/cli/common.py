@@ -24,10 +24,17 @@ DbOption = Annotated[
 
 
 @contextmanager
-def warehouse(db: Path | None, read_only: bool = False) -> Iterator[Warehouse]:
+def warehouse(db: Path | None, read_only: bool = False,
+              viewing: tuple[str, str | None] | None = None) -> Iterator[Warehouse]:
+    """Open the warehouse. ``viewing`` — (command, detail) — marks a command that shows rows
+    about people: the access is written to ``access_log`` under the user's name first."""
     settings = resolve({"db": str(db) if db else None})
+    if viewing:
+        open_warehouse(settings["db"], read_only=True).close()  # exists? else a clear error
     wh = open_warehouse(settings["db"], settings["memory_limit"], settings["threads"],
-                        read_only=read_only)
+                        read_only=read_only and not viewing)
+    if viewing:
+        wh.record_access(settings["user"], *viewing)
     try:
         yield wh
     finally:

@@ -27,7 +27,7 @@ def status(db: DbOption = None) -> None:
 
 def files(db: DbOption = None) -> None:
     """Every ingested file with its SHA-256, size, row counts, time and user."""
-    with warehouse(db, read_only=True) as wh:
+    with warehouse(db, viewing=("files", None)) as wh:
         rows = wh.execute(
             "SELECT file_id, table_name, path, sha256, size_bytes, rows_read, rows_accepted, "
             "rows_quarantined, finished_at, ingested_by FROM ingest_files ORDER BY file_id"
@@ -50,7 +50,8 @@ def quarantine(
 ) -> None:
     """Rows that were not accepted: file, line, column, value and reason; and a summary."""
     where, params = ("WHERE q.file_id = ?", [file_id]) if file_id is not None else ("", [])
-    with warehouse(db, read_only=True) as wh:
+    asked = f"file #{file_id}" if file_id is not None else "all files"
+    with warehouse(db, viewing=("quarantine", asked)) as wh:
         summary = wh.execute(
             f"""SELECT coalesce(q."column", '(row)'), regexp_replace(q.reason, '[0-9]+', 'N', 'g')
                    AS reason, count(*) FROM quarantine q {where}
@@ -83,7 +84,7 @@ def trace(
     if table not in valid:
         raise SentinelleError(f"no table {table!r}", fix="use transactions or referrals")
     id_column = valid[table].key[-1]
-    with warehouse(db, read_only=True) as wh:
+    with warehouse(db, viewing=("trace", f"{table} {key}")) as wh:
         rows = wh.execute(
             f"""SELECT f.path, f.sha256, t.source_line, f.finished_at, f.ingested_by
                 FROM {table} t JOIN ingest_files f ON f.file_id = t.source_file_id
@@ -101,7 +102,7 @@ def summary(
     top: Annotated[int, typer.Option(help="Corridors to show.")] = 12,
 ) -> None:
     """What the warehouse holds: corridors by volume, night-time share, referrals by source."""
-    with warehouse(db, read_only=True) as wh:
+    with warehouse(db, viewing=("summary", None)) as wh:
         totals = wh.execute(
             """SELECT count(*), sum(amount_eur), count(DISTINCT sender_id),
                       count(DISTINCT beneficiary_id), min("timestamp"), max("timestamp")
@@ -143,4 +144,20 @@ def summary(
                   "picture it will start from.")
 
 
-COMMANDS: list[Callable[..., None]] = [status, summary, files, quarantine, trace]
+def access(
+    db: DbOption = None,
+    limit: Annotated[int, typer.Option(help="Entries to show, newest first.")] = 50,
+) -> None:
+    """Who looked at what through the command line, newest first."""
+    with warehouse(db, viewing=("access", None)) as wh:
+        rows = wh.execute('SELECT accessed_at, "user", command, detail FROM access_log '
+                          "ORDER BY accessed_at DESC LIMIT ?", [limit]).fetchall()
+    out = RichTable(title="Access log")
+    for col in ("at (UTC)", "user", "command", "detail"):
+        out.add_column(col)
+    for at, user, command, detail in rows:
+        out.add_row(f"{at:%Y-%m-%d %H:%M:%S}", user, command, detail or "")
+    console.print(out)
+
+
+COMMANDS: list[Callable[..., None]] = [status, summary, files, quarantine, trace, access]

@@ -51,6 +51,12 @@ SUPPORT_DDL = [
         value VARCHAR,
         reason VARCHAR NOT NULL
     )""",
+    # Who looked at what through the command line: every command that shows rows about
+    # people writes here first (the web application keeps its own hash-chained log).
+    """CREATE TABLE IF NOT EXISTS access_log (
+        accessed_at TIMESTAMP NOT NULL, "user" VARCHAR NOT NULL, command VARCHAR NOT NULL,
+        detail VARCHAR
+    )""",
     """CREATE TABLE IF NOT EXISTS ref_eur_rates_daily (
         day DATE NOT NULL, currency VARCHAR NOT NULL, units_per_eur DOUBLE NOT NULL,
         rate_date DATE NOT NULL
@@ -73,6 +79,11 @@ class Warehouse:
     def scalar(self, sql: str, params: Any = None) -> Any:
         row = self.execute(sql, params).fetchone()
         return None if row is None else row[0]
+
+    def record_access(self, user: str, command: str, detail: str | None = None) -> None:
+        """Write who is about to see what, before it is shown."""
+        self.execute("INSERT INTO access_log VALUES (now()::TIMESTAMP, ?, ?, ?)",
+                     [user, command, detail])
 
     def close(self) -> None:
         self.con.close()
