@@ -204,12 +204,20 @@ class CleaningCompiler:
         return out
 
     def _row_hash(self, provider_default: str | None) -> str:
+        """The digest of a staged row's raw text: what tells a re-sent row from a conflict."""
         raws = []
         for f in self.table.fields:
             if f.name == "provider" and provider_default:
                 raws.append(f"coalesce({raw_col(f)}, {provider_default})")
             else:
                 raws.append(f"coalesce({raw_col(f)}, '')")
+        return self.d.row_hash("concat_ws(chr(31), " + ", ".join(raws) + ")")
+
+    def stored_row_hash(self, alias: str) -> str:
+        """The same digest computed from a warehouse row's stored raw values (the provider
+        column holds the default a row was given), so it need not be stored."""
+        raws = [f"coalesce({alias}.{q(f.name if f.type in AS_GIVEN else f.name + '_raw')}, '')"
+                for f in self.table.fields]
         return self.d.row_hash("concat_ws(chr(31), " + ", ".join(raws) + ")")
 
     def checks_query(self, provider_default: str | None) -> str:
@@ -244,7 +252,7 @@ class CleaningCompiler:
         ``extra_json`` and the provider default are SQL over bound parameters."""
         fields = list(self.table.fields)
         select = ["_line", *self._clean_select(fields, provider_default),
-                  f"{extra_json} AS _extra", f"{self._row_hash(provider_default)} AS _row_hash"]
+                  f"{extra_json} AS _extra"]
         return f"SELECT {', '.join(select)} FROM ({self._parts(fields)}) parts"
 
     def note_reason(self, f: Field, alias: str) -> tuple[str, str]:

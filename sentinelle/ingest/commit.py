@@ -119,7 +119,7 @@ def _insert_accepted(con: duckdb.DuckDBPyConnection, table: Table, ctx: FileCont
         join = ("LEFT JOIN ref_eur_rates_daily r ON r.currency = c.currency "
                 "AND r.day = CAST(c.\"timestamp\" AS DATE)")
     target += [name for name, _, _ in PROVENANCE_COLUMNS]
-    select += ["$fid", "c._line", "c._row_hash", "c._extra"]
+    select += ["$fid", "c._line", "c._extra"]
     inserted = con.execute(
         f"""INSERT INTO {table.name} ({', '.join(q(t) for t in target)})
         SELECT {', '.join(select)}

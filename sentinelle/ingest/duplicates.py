@@ -13,11 +13,12 @@ from sentinelle.warehouse.dialect import quote_ident
 
 
 def find_duplicates(con: duckdb.DuckDBPyConnection, table: Table, row_hash_sql: str,
-                    params: dict[str, str]) -> None:
+                    stored_hash_sql: str, params: dict[str, str]) -> None:
     """Create ``dups(_line, reason)`` from ``checks`` (rows with no problem only).
 
     The digest of a row's raw text is computed here only for the rows whose key is seen
-    twice; ``row_hash_sql`` gives ``(_line, _row_hash)`` for every staged row."""
+    twice; ``row_hash_sql`` gives ``(_line, _row_hash)`` for every staged row, and
+    ``stored_hash_sql`` the same digest over a warehouse row aliased ``t``."""
     key = ", ".join(quote_ident(k) for k in table.key)
     on = " AND ".join(f"t.{quote_ident(k)} = c.{quote_ident(k)}" for k in table.key)
     con.execute(
@@ -46,7 +47,7 @@ def find_duplicates(con: duckdb.DuckDBPyConnection, table: Table, row_hash_sql: 
                      || ' of this file with different content; not overwritten' END AS reason
             FROM w WHERE rn > 1),
         existing AS (
-            SELECT ok._line, CASE WHEN ok._row_hash = t.row_hash
+            SELECT ok._line, CASE WHEN ok._row_hash = {stored_hash_sql}
                 THEN 'duplicate: identical to the row already ingested from file #'
                      || t.source_file_id || ' line ' || t.source_line
                 ELSE 'duplicate key: a row with this key came from file #' || t.source_file_id

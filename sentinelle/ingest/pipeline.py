@@ -120,7 +120,7 @@ def _ingest(wh: Warehouse, table: Table, pending: PendingSource, started: dateti
                 f"{compiler.checks_query(_provider_param(table))}", provider_only or None)
     progress("checking duplicates")
     find_duplicates(con, table, compiler.row_hash_query(_provider_param(table)),
-                    provider_only)
+                    compiler.stored_row_hash("t"), provider_only)
     progress("writing (clean, convert, insert, notes, provenance)")
     outcome = commit_file(con, table, compiler, FileContext(
         source, staged.header, staged.rows_read, staged.line_mapping, started, user,

@@ -21,7 +21,6 @@ CLEAN_SQL_TYPE = {
 PROVENANCE_COLUMNS = [
     ("source_file_id", "INTEGER", "The ingest_files row of the file this row came from."),
     ("source_line", "BIGINT", "Line of the file (CSV) or row number (Parquet), 1 = header."),
-    ("row_hash", "UBIGINT", "MD5 of the raw canonical values: a re-sent row or a conflict?"),
     ("extra", "VARCHAR", "JSON object of the file's columns that are not canonical."),
 ]
 

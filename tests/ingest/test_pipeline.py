@@ -324,3 +324,10 @@ def test_a_header_alone_is_an_empty_file_not_an_error(wh, tmp_path):
     path.write_text(",".join(TXN_COLUMNS) + "\n")
     [report] = ingest(wh, path)
     assert (report.status, report.read, report.accepted) == ("ingested", 0, 0)
+
+
+def test_a_resent_row_given_the_default_provider_is_recognised_as_identical(wh, make_csv):
+    ingest(wh, make_csv("a.csv", [txn(1, provider="")]), default_provider="Bank X")
+    ingest(wh, make_csv("b.csv", [txn(1, provider=""), txn(2)]), default_provider="Bank X")
+    reason = wh.scalar("SELECT reason FROM quarantine")
+    assert reason.startswith("duplicate: identical to the row already ingested from file #1")
