@@ -115,7 +115,7 @@ class CleaningCompiler:
                 else:
                     cond = f"{m}.raw = {raw_col(f)}"
                 joins.append(f"LEFT JOIN {MAPPED_TYPES[f.type]} {m} ON {cond}")
-                outputs = (("folded", "surname", "key") if f.type == "name"
+                outputs = (("folded", "surname") if f.type == "name"
                            else ("clean", "reason"))
                 cols += [f"{m}.{o} AS {q(o + '_' + f.name)}" for o in outputs]
         extra = (", " + ", ".join(cols)) if cols else ""
@@ -168,8 +168,7 @@ class CleaningCompiler:
         elif f.type == "account":
             out[f.name] = f"nullif(upper({d.regex_replace_all(r, ACCOUNT_LAYOUT_RE, '')}), '')"
         elif f.type == "name":
-            out.update({f.name: m("folded"), f.name + "_surname": m("surname"),
-                        f.name + "_key": m("key")})
+            out.update({f.name: m("folded"), f.name + "_surname": m("surname")})
         elif f.type in ("phone", "country", "currency"):
             out[f.name] = m("clean")
             out["_why_" + f.name] = m("reason")

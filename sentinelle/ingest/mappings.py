@@ -34,7 +34,7 @@ def _clean_chunk(kind: str, values: list[Any]) -> list[tuple[str | None, ...]]:
         out: list[tuple[str | None, ...]] = []
         for v in values:
             f = fold_name(v)
-            out.append((f.folded, f.surname, f.key) if f else (None, None, None))
+            out.append((f.folded, f.surname) if f else (None, None))
         return out
     if kind == "phone":  # (number without layout, the party's country as written)
         return [to_e164(key, clean_country(country)[0] if country else None)
@@ -85,7 +85,7 @@ def build_mappings(con: duckdb.DuckDBPyConnection, table: Table) -> dict[str, in
     raws = _raw_values(con, table, "name")
     folded = clean_values("name", raws)
     _load(con, "map_name", {"raw": raws, "folded": [f[0] for f in folded],
-                            "surname": [f[1] for f in folded], "key": [f[2] for f in folded]})
+                            "surname": [f[1] for f in folded]})
     sizes["name"] = len(raws)
 
     _phone_map(con, table, sizes)

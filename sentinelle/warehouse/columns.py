@@ -33,7 +33,9 @@ def field_columns(f: Field) -> list[tuple[str, str]]:
     if f.type == "timestamp":
         cols.append((f.name + "_offset_min", "SMALLINT"))
     if f.type == "name":
-        cols += [(f.name + "_surname", "VARCHAR"), (f.name + "_key", "VARCHAR")]
+        # The order-free key of a name (its folded words, sorted) is not stored: it is
+        # derived when needed, e.g. list_sort(string_split(sender_name, ' ')).
+        cols.append((f.name + "_surname", "VARCHAR"))
     return cols
 
 
