@@ -17,7 +17,7 @@ import duckdb
 from sentinelle.errors import ReconciliationError
 from sentinelle.ingest.cleaning import CleaningCompiler
 from sentinelle.ingest.sources import SourceFile
-from sentinelle.model import Table
+from sentinelle.model import Field, Table
 from sentinelle.normalise import MAX_RATE_AGE_DAYS
 from sentinelle.warehouse.columns import AS_GIVEN, PROVENANCE_COLUMNS, eur_columns, field_columns
 from sentinelle.warehouse.dialect import quote_ident as q
@@ -133,17 +133,24 @@ def _insert_accepted(con: duckdb.DuckDBPyConnection, table: Table, ctx: FileCont
 def _insert_notes(con: duckdb.DuckDBPyConnection, table: Table, compiler: CleaningCompiler,
                   fid: dict) -> None:
     """Optional values that could not be cleaned: raw present, clean empty, in the rows
-    just written."""
-    for f in table.fields:
-        if f.required or f.type in AS_GIVEN:
-            continue
+    just written. One scan finds the rows with any such value; the notes are made from
+    those few rows, field by field."""
+    fields = [f for f in table.fields if not f.required and f.type not in AS_GIVEN]
+
+    def failed(f: Field) -> str:
+        return f"(t.{q(f.name + '_raw')} IS NOT NULL AND t.{q(f.name)} IS NULL)"
+
+    if fields:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE note_rows AS SELECT * FROM {table.name} t
+            WHERE t.source_file_id = $fid AND ({' OR '.join(failed(f) for f in fields)})""",
+            {"fid": fid["fid"]})
+    for f in fields:
         reason, join = compiler.note_reason(f, "t")
         con.execute(
             f"""INSERT INTO cleaning_notes
             SELECT $fid, $tname, t.source_line, '{f.name}', t.{q(f.name + '_raw')}, {reason}
-            FROM {table.name} t {join}
-            WHERE t.source_file_id = $fid AND t.{q(f.name + '_raw')} IS NOT NULL
-              AND t.{q(f.name)} IS NULL""", fid)
+            FROM note_rows t {join} WHERE {failed(f)}""", fid)
     if eur_columns(table) and _rows_without_rate(con):
         con.execute(
             f"""INSERT INTO cleaning_notes
