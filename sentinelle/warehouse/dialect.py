@@ -30,9 +30,6 @@ class DuckDBDialect:
     def regex_match(self, expr: str, pattern: str) -> str:
         return f"regexp_full_match({expr}, {string_literal(pattern)})"
 
-    def regex_extract(self, expr: str, pattern: str, group: int) -> str:
-        return f"regexp_extract({expr}, {string_literal(pattern)}, {group})"
-
     def regex_replace_all(self, expr: str, pattern: str, replacement: str) -> str:
         return (
             f"regexp_replace({expr}, {string_literal(pattern)}, "
