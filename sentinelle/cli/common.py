@@ -13,6 +13,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from sentinelle.settings import resolve
 from sentinelle.warehouse import Warehouse, open_warehouse
+from sentinelle.warehouse.connection import require_existing
 
 console = Console()
 error_console = Console(stderr=True)
@@ -30,7 +31,7 @@ def warehouse(db: Path | None, read_only: bool = False,
     about people: the access is written to ``access_log`` under the user's name first."""
     settings = resolve({"db": str(db) if db else None})
     if viewing:
-        open_warehouse(settings["db"], read_only=True).close()  # exists? else a clear error
+        require_existing(settings["db"])
     wh = open_warehouse(settings["db"], settings["memory_limit"], settings["threads"],
                         read_only=read_only and not viewing)
     if viewing:

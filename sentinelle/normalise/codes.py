@@ -93,15 +93,21 @@ def _country_names() -> dict[str, str]:
 _COUNTRY_NAMES = _country_names()
 
 
-def clean_country(raw: str | None) -> tuple[str | None, str | None]:
-    """ISO 3166-1 alpha-2 from alpha-2, alpha-3, numeric or a country name (en, fr, es, de)."""
+def _stripped(raw: object) -> tuple[str | None, str | None]:
+    """The trimmed text, or why there is none."""
     if raw is None:
         return None, "empty"
     if not isinstance(raw, str):
         return None, "not text"
     text = raw.strip()
-    if not text:
-        return None, "empty"
+    return (text, None) if text else (None, "empty")
+
+
+def clean_country(raw: str | None) -> tuple[str | None, str | None]:
+    """ISO 3166-1 alpha-2 from alpha-2, alpha-3, numeric or a country name (en, fr, es, de)."""
+    text, why = _stripped(raw)
+    if text is None:
+        return None, why
     upper = text.upper()
     if upper in COUNTRIES:
         return upper, None
@@ -127,13 +133,9 @@ _CURRENCY_NAMES = {c.name.casefold(): c.alpha_3 for c in pycountry.currencies} |
 
 def clean_currency(raw: str | None) -> tuple[str | None, str | None]:
     """ISO 4217 alphabetic code from a code, an unambiguous symbol or an ISO currency name."""
-    if raw is None:
-        return None, "empty"
-    if not isinstance(raw, str):
-        return None, "not text"
-    text = raw.strip()
-    if not text:
-        return None, "empty"
+    text, why = _stripped(raw)
+    if text is None:
+        return None, why
     if text.upper() in CURRENCIES:
         return text.upper(), None
     key = " ".join(text.casefold().split())
@@ -155,13 +157,9 @@ def clean_email(raw: str | None) -> tuple[str | None, str | None]:
     matching across agencies needs one form. ``+tags`` and Gmail dots are kept — removing them
     changes the address, and that is the resolver's judgement, not cleaning's.
     """
-    if raw is None:
-        return None, "empty"
-    if not isinstance(raw, str):
-        return None, "not text"
-    text = raw.strip()
-    if not text:
-        return None, "empty"
+    text, why = _stripped(raw)
+    if text is None:
+        return None, why
     if "<" in text and text.endswith(">"):
         text = text[text.rindex("<") + 1 : -1].strip()
     if text.casefold().startswith("mailto:"):

@@ -103,16 +103,22 @@ def canonical_ddl() -> list[str]:
     return ddl
 
 
+def require_existing(path: str | Path) -> None:
+    """A command that only looks must not create an empty warehouse by mistake."""
+    if not Path(path).exists():
+        raise WarehouseError(
+            f"there is no warehouse at {path}",
+            fix="ingest some data first (sentinelle ingest transactions PATH), or pass --db",
+        )
+
+
 def open_warehouse(
     path: str | Path, memory_limit: str = "3GB", threads: int = 0, read_only: bool = False
 ) -> Warehouse:
     """Open the warehouse, creating its tables when the file is new."""
     path = Path(path)
-    if read_only and not path.exists():
-        raise WarehouseError(
-            f"there is no warehouse at {path}",
-            fix="ingest some data first (sentinelle ingest transactions PATH), or pass --db",
-        )
+    if read_only:
+        require_existing(path)
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.Error as exc:
