@@ -77,3 +77,11 @@ class WarehouseError(SentinelleError):
 
 class ReconciliationError(SentinelleError):
     """Rows read would not equal rows accepted plus rows quarantined: nothing is written."""
+
+
+class CatalogueError(SentinelleError):
+    """An indicator declaration, a parameter override or a trained model is not usable."""
+
+
+class DetectionError(SentinelleError):
+    """Detection cannot run on this warehouse (no transactions, no run yet, ...)."""

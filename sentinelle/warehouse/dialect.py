@@ -53,5 +53,32 @@ class DuckDBDialect:
         of a collision, and it is half the size of the full digest to store."""
         return f"md5_number_lower({expr})"
 
+    # --- detection -------------------------------------------------------------------
+    def epoch_seconds(self, ts_expr: str) -> str:
+        return f"epoch({ts_expr})"
+
+    def local_hour(self, ts_expr: str, offset_expr: str, zone_expr: str) -> str:
+        """The hour on the wall clock where the payer was: from the UTC offset written in
+        the timestamp when there is one, else from the time zone (with its daylight-saving
+        rules) of the payer's country. ``offset_expr`` is NULL when the offset is unknown."""
+        return (f"CASE WHEN {offset_expr} IS NOT NULL "
+                f"THEN hour({ts_expr} + {offset_expr} * INTERVAL 1 MINUTE) "
+                f"ELSE hour(timezone({zone_expr}, {ts_expr}::TIMESTAMPTZ)) END")
+
+    def words_overlap(self, a_expr: str, b_expr: str) -> str:
+        """Whether two space-separated word lists share a word (surnames: particles are
+        glued to their word when names are folded, so 'delacruz' matches 'delacruz')."""
+        return f"list_has_any(string_split({a_expr}, ' '), string_split({b_expr}, ' '))"
+
+    def fixed(self, expr: str, digits: int) -> str:
+        """A number as text with a fixed number of decimals, for reasons."""
+        return f"printf('%.{int(digits)}f', CAST({expr} AS DOUBLE))"
+
+    def distinct_text_agg(self, expr: str, separator: str) -> str:
+        return f"string_agg(DISTINCT {expr}, {string_literal(separator)})"
+
+    def ordered_text_agg(self, expr: str, order_expr: str, separator: str) -> str:
+        return f"string_agg({expr}, {string_literal(separator)} ORDER BY {order_expr})"
+
 
 DUCKDB = DuckDBDialect()

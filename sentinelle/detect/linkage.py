@@ -1,0 +1,88 @@
+"""Two steps that link records rather than aggregate payments: beneficiary records that
+share a phone or an account, and referrals matched to parties.
+
+Both compare exact normalised values (E.164 phones, folded emails and names, compacted
+accounts); the entity-resolution step widens this to probabilistic links.
+"""
+
+from __future__ import annotations
+
+from sentinelle.detect.catalogue import Catalogue
+from sentinelle.detect.compiler import number
+from sentinelle.warehouse.dialect import DuckDBDialect
+
+
+def identifiers_sql(catalogue: Catalogue, dialect: DuckDBDialect) -> str:
+    """Per beneficiary record: how many other names share its phone or account.
+
+    A value shared by very many records is an agent's counter or a company line, not a
+    family: values held by more than ``max_records_per_identifier`` records are skipped.
+    """
+    cap = number(catalogue.values["max_records_per_identifier"], "max_records_per_identifier")
+    names = dialect.distinct_text_agg("b.name", ", ")
+    return f"""
+WITH ids AS (
+  SELECT DISTINCT provider, beneficiary_id, beneficiary_name AS name, 'phone' AS via,
+         beneficiary_phone AS value
+  FROM transactions WHERE beneficiary_phone IS NOT NULL
+  UNION
+  SELECT DISTINCT provider, beneficiary_id, beneficiary_name, 'account', beneficiary_account
+  FROM transactions WHERE beneficiary_account IS NOT NULL
+), usable AS (
+  SELECT * FROM ids
+  WHERE (via, value) IN (SELECT via, value FROM ids GROUP BY via, value
+                         HAVING count(DISTINCT beneficiary_id) BETWEEN 2 AND {cap})
+)
+SELECT a.provider, a.beneficiary_id AS party_id, count(DISTINCT b.name) AS m,
+       min(a.via || ' ' || a.value) || ' with ' || {names} AS detail
+FROM usable a JOIN usable b
+  ON a.via = b.via AND a.value = b.value
+ AND NOT (a.provider = b.provider AND a.beneficiary_id = b.beneficiary_id)
+ AND b.name IS DISTINCT FROM a.name
+GROUP BY a.provider, a.beneficiary_id"""
+
+
+_SIDES = {
+    "buyer": ("sender_id", "sender_name", "sender_birth_date", "sender_phone", "sender_email",
+              "sender_account"),
+    "facilitator": ("beneficiary_id", "beneficiary_name", "NULL", "beneficiary_phone", "NULL",
+                    "beneficiary_account"),
+}
+
+
+def referral_matches_sql() -> str:
+    """Every (referral, party) pair that agrees exactly on an email, a phone, an account,
+    or a name with a birth date; a referral about a buyer is matched to senders, about a
+    facilitator to beneficiaries, and about an unknown role to both."""
+    parties = " UNION ALL ".join(
+        f"SELECT DISTINCT '{role}' AS role, provider, {pid} AS party_id, {name} AS name, "
+        f"CAST({birth} AS DATE) AS birth, CAST({phone} AS VARCHAR) AS phone, "
+        f"CAST({email} AS VARCHAR) AS email, CAST({account} AS VARCHAR) AS account "
+        f"FROM transactions"
+        for role, (pid, name, birth, phone, email, account) in _SIDES.items())
+    joins = {
+        "email": "p.email = r.subject_email",
+        "phone": "p.phone = r.subject_phone",
+        "account": "p.account = r.subject_account",
+        "name and birth date": "p.name = r.subject_name AND p.birth = r.subject_birth_date",
+    }
+    matched = " UNION ALL ".join(
+        f"SELECT r.referral_id, r.source, p.role, p.provider, p.party_id, '{how}' AS matched_on "
+        f"FROM referrals r JOIN parties p ON {cond} "
+        f"AND (r.subject_role = p.role OR coalesce(r.subject_role, 'unknown') = 'unknown')"
+        for how, cond in joins.items())
+    return f"""
+WITH parties AS ({parties}), matched AS ({matched})
+SELECT referral_id, source, role, provider, party_id,
+       string_agg(DISTINCT matched_on, ', ') AS matched_on
+FROM matched GROUP BY referral_id, source, role, provider, party_id"""
+
+
+def referral_measures_sql(dialect: DuckDBDialect) -> str:
+    """Per matched party: how many referrals name it, and which."""
+    listed = dialect.ordered_text_agg(
+        "source || ' referral ' || referral_id || ' (' || matched_on || ')'", "referral_id",
+        "; ")
+    return f"""SELECT role, provider, party_id, count(DISTINCT referral_id) AS m,
+       {listed} AS detail
+FROM det_referral_matches GROUP BY role, provider, party_id"""

@@ -1,0 +1,89 @@
+"""Risk propagated over the sender-beneficiary graph.
+
+Each party starts from its own suspicion ``q`` (the scorecard's probability from its
+behaviour, identifiers and referrals, so a referred party is a seed). Then, for a few
+rounds:
+
+* a beneficiary's network measure is the chance that at least one of its senders is a
+  buyer, 1 - prod(1 - q_sender) ("noisy-or");
+* a sender's network measure is, over the beneficiaries he pays, the highest suspicion of
+  that beneficiary from everything *but* him: its own behaviour combined with its other
+  senders. Leaving him out keeps a sender from raising his own score through a
+  beneficiary only he pays.
+
+Between rounds each party's ``q`` becomes its full score, so a referred buyer's
+beneficiaries become suspected facilitators in round one, and their other senders leads
+in round two. Everything is plain SQL over two small tables per round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sentinelle.detect.catalogue import Catalogue
+from sentinelle.detect.compiler import number
+
+# ln(1 - q) is unbounded at q = 1; a cap keeps "others" computable by subtraction.
+Q_CAP = 0.999
+
+
+def edges_sql() -> str:
+    return """SELECT provider, sender_id, beneficiary_id, count(*) AS payments,
+       sum(amount_eur) AS eur
+FROM det_payments GROUP BY provider, sender_id, beneficiary_id"""
+
+
+def facilitator_side_sql(catalogue: Catalogue) -> str:
+    """Per beneficiary: noisy-or of its senders' suspicion, and who they are."""
+    suspect = number(catalogue.values["suspect_threshold"], "suspect_threshold")
+    return f"""
+SELECT e.provider, e.beneficiary_id AS party_id, sum(s.sl) AS lsum,
+       1 - exp(sum(s.sl)) AS m,
+       sum(CASE WHEN s.q >= {suspect} THEN 1 ELSE 0 END) AS suspects,
+       sum(CASE WHEN s.referred THEN 1 ELSE 0 END) AS referred,
+       max_by(e.sender_id, s.q) AS top_sender, max(s.q) AS top_q
+FROM det_edges e JOIN det_net_senders s
+  ON s.provider = e.provider AND s.party_id = e.sender_id
+GROUP BY e.provider, e.beneficiary_id"""
+
+
+def buyer_side_sql() -> str:
+    """Per sender: the most suspicious beneficiary he pays, judged without him."""
+    return f"""
+WITH per_edge AS (
+  SELECT e.provider, e.sender_id, e.beneficiary_id,
+         1 - (1 - least(b.q0, {Q_CAP})) * exp(f.lsum - s.sl) AS f_excl,
+         f.suspects - CASE WHEN s.q >= b.suspect THEN 1 ELSE 0 END AS other_suspects,
+         f.referred - CASE WHEN s.referred THEN 1 ELSE 0 END AS other_referred,
+         b.referred_self
+  FROM det_edges e
+  JOIN det_net_senders s ON s.provider = e.provider AND s.party_id = e.sender_id
+  JOIN det_net_facilitator f ON f.provider = e.provider AND f.party_id = e.beneficiary_id
+  JOIN det_net_beneficiaries b ON b.provider = e.provider AND b.party_id = e.beneficiary_id
+)
+SELECT provider, sender_id AS party_id, max(f_excl) AS m,
+       max_by(beneficiary_id, f_excl) AS top_beneficiary,
+       max_by(other_suspects, f_excl) AS other_suspects,
+       max_by(other_referred, f_excl) AS other_referred,
+       max_by(referred_self, f_excl) AS top_referred
+FROM per_edge GROUP BY provider, sender_id"""
+
+
+def propagate(execute: Callable[[str], object], catalogue: Catalogue,
+              rescore: Callable[[int], None]) -> None:
+    """Run the rounds. ``rescore(round)`` recomputes every party's ``q`` from the network
+    measures of the round (the scorecard's own formula, in the runner)."""
+    rounds = int(catalogue.values["network_rounds"])
+    suspect = number(catalogue.values["suspect_threshold"], "suspect_threshold")
+    execute(f"CREATE OR REPLACE TEMP TABLE det_edges AS {edges_sql()}")
+    for n in range(1, max(1, rounds) + 1):
+        execute(f"""CREATE OR REPLACE TEMP TABLE det_net_senders AS
+            SELECT provider, party_id, q, ln(1 - least(q, {Q_CAP})) AS sl,
+                   referred FROM det_party_buyer""")
+        execute(f"""CREATE OR REPLACE TEMP TABLE det_net_beneficiaries AS
+            SELECT provider, party_id, q0, referred AS referred_self, {suspect} AS suspect
+            FROM det_party_facilitator""")
+        execute(f"CREATE OR REPLACE TEMP TABLE det_net_facilitator AS "
+                f"{facilitator_side_sql(catalogue)}")
+        execute(f"CREATE OR REPLACE TEMP TABLE det_net_buyer AS {buyer_side_sql()}")
+        rescore(n)

@@ -1,0 +1,358 @@
+"""Run detection over the warehouse and write scores, reasons, alerts and evidence.
+
+The steps, each one SQL statement or a few (``STEPS`` names them for progress and
+timings): prepare the payments; measure every party; link shared identifiers and
+referrals; score behaviour; propagate over the network; score, explain and rank; raise
+alerts; collect their evidence. Intermediate tables are temporary; what the analyst
+uses is written to ``det_*`` tables in one transaction, replacing the previous run's
+(``det_runs`` keeps every run's settings and counts).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sentinelle.detect import compiler, linkage, network
+from sentinelle.detect.catalogue import ROLES, Catalogue
+from sentinelle.detect.scoring import Weights, base_score, points_sql, score_sql, scorecard_weights
+from sentinelle.errors import DetectionError
+from sentinelle.normalise.zones import zones_table_rows
+from sentinelle.warehouse import Warehouse
+from sentinelle.warehouse.dialect import DUCKDB, DuckDBDialect, string_literal
+
+STEPS = ("prepare payments", "measure parties", "link identifiers and referrals",
+         "propagate over the network", "score and explain", "alerts and evidence")
+
+RESULT_DDL = [
+    """CREATE TABLE IF NOT EXISTS det_runs (
+        run_id VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, run_by VARCHAR,
+        scorer VARCHAR, catalogue_digest VARCHAR, parameters VARCHAR, counts VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS det_models (
+        role VARCHAR, trained_at TIMESTAMP, trained_by VARCHAR, labels_file VARCHAR,
+        n_labels INTEGER, n_positive INTEGER, intercept DOUBLE, coefficients VARCHAR,
+        quality VARCHAR)""",
+]
+
+
+@dataclass
+class DetectionRun:
+    run_id: str
+    scorer: str
+    parties: dict[str, int] = field(default_factory=dict)
+    alerts: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def ensure_tables(wh: Warehouse) -> None:
+    for stmt in RESULT_DDL:
+        wh.execute(stmt)
+
+
+def detect(wh: Warehouse, catalogue: Catalogue, *, user: str, scorer: str = "scorecard",
+           on_step: Callable[[str], None] | None = None,
+           dialect: DuckDBDialect = DUCKDB) -> DetectionRun:
+    """Score every sender as a buyer and every beneficiary as a facilitator."""
+    if not wh.scalar("SELECT count(*) FROM transactions"):
+        raise DetectionError("the warehouse holds no transactions to score",
+                             fix="sentinelle ingest transactions PATH first")
+    ensure_tables(wh)
+    weights = {role: _weights(wh, catalogue, role, scorer) for role in ROLES}
+    run = DetectionRun(uuid.uuid4().hex[:12], scorer)
+    started = datetime.now(UTC).replace(tzinfo=None)
+    clock = time.perf_counter()
+
+    def step(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        if run.seconds or name != STEPS[0]:
+            last = list(run.seconds)[-1] if run.seconds else STEPS[0]
+            run.seconds[last] = round(now - clock, 2) + run.seconds.get(last, 0.0)
+        run.seconds.setdefault(name, 0.0)
+        clock = now
+        if on_step:
+            on_step(name)
+
+    def sql(text: str) -> None:
+        wh.execute(text)
+
+    step(STEPS[0])
+    _load_inputs(wh, catalogue)
+    sql(f"CREATE OR REPLACE TEMP TABLE det_payments AS {compiler.payments_sql(catalogue, dialect)}")
+
+    step(STEPS[1])
+    for role in ROLES:
+        sql(f"CREATE OR REPLACE TEMP TABLE det_m_{role} AS "
+            f"{compiler.measures_sql(catalogue, role)}")
+
+    step(STEPS[2])
+    sql(f"CREATE OR REPLACE TEMP TABLE det_ident AS "
+        f"{linkage.identifiers_sql(catalogue, dialect)}")
+    sql(f"CREATE OR REPLACE TABLE det_referral_matches AS {linkage.referral_matches_sql()}")
+    sql(f"CREATE OR REPLACE TEMP TABLE det_ref AS {linkage.referral_measures_sql(dialect)}")
+    for role in ROLES:
+        sql(_static_sql(catalogue, role))
+        sql(_party_sql(catalogue, role, weights[role], with_network=False))
+
+    step(STEPS[3])
+
+    def rescore(_round: int) -> None:
+        for role in ROLES:
+            sql(_party_sql(catalogue, role, scorecard_weights(catalogue, role),
+                           with_network=True))
+    network.propagate(sql, catalogue, rescore)
+
+    step(STEPS[4])
+    for role in ROLES:
+        sql(_final_sql(catalogue, role, weights[role], dialect))
+    sql(_contributions_sql(catalogue, dialect))
+    sql(_scores_sql(dialect))
+
+    step(STEPS[5])
+    threshold = compiler.number(catalogue.values["alert_threshold"], "alert_threshold")
+    sql(f"""CREATE OR REPLACE TEMP TABLE det_alert_parties AS
+        SELECT role, provider, party_id FROM det_new_scores WHERE score >= {threshold}""")
+    _evidence(wh, catalogue)
+    for role in ROLES:
+        run.parties[role] = wh.scalar("SELECT count(*) FROM det_new_scores WHERE role = ?",
+                                      [role])
+        run.alerts[role] = wh.scalar("SELECT count(*) FROM det_alert_parties WHERE role = ?",
+                                     [role])
+    step("done")
+    run.seconds.pop("done", None)
+    _publish(wh, run, catalogue, user, started)
+    return run
+
+
+# ---------------------------------------------------------------------------- inputs
+def _load_inputs(wh: Warehouse, catalogue: Catalogue) -> None:
+    """Time zones and list parameters as small tables, values bound, never spliced."""
+    wh.execute("CREATE OR REPLACE TEMP TABLE det_zones (country VARCHAR, zone VARCHAR)")
+    wh.con.executemany("INSERT INTO det_zones VALUES (?, ?)", zones_table_rows())
+    for name, values in compiler.list_params(catalogue).items():
+        table = compiler.LIST_TABLE.format(name=name)
+        wh.execute(f"CREATE OR REPLACE TEMP TABLE {table} (value VARCHAR)")
+        if values:
+            wh.con.executemany(f"INSERT INTO {table} VALUES (?)",
+                               [[v.strip().lower() if name == "cover_phrases" else v.strip()]
+                                for v in values])
+
+
+def _weights(wh: Warehouse, catalogue: Catalogue, role: str, scorer: str) -> Weights:
+    if scorer == "scorecard":
+        return scorecard_weights(catalogue, role)
+    if scorer != "model":
+        raise DetectionError(f"unknown scorer {scorer!r}", fix="use scorecard or model")
+    ensure_tables(wh)
+    row = wh.execute("SELECT intercept, coefficients FROM det_models WHERE role = ? "
+                     "ORDER BY trained_at DESC LIMIT 1", [role]).fetchone()
+    if row is None:
+        raise DetectionError(f"no trained model for {role}s in this warehouse",
+                             fix="sentinelle train --labels OUTCOMES.csv, or use the scorecard")
+    coefficients = json.loads(row[1])
+    unknown = set(coefficients) - {i.id for i in catalogue.for_role(role)}
+    if unknown:
+        raise DetectionError(f"the {role} model uses indicators the catalogue lacks: "
+                             f"{sorted(unknown)}", fix="retrain with sentinelle train")
+    return Weights(role, float(row[0]), 1.0, coefficients, scorer="model")
+
+
+# ---------------------------------------------------------------------------- parties
+_STATIC_KINDS = ("aggregate", "identifiers", "referral")
+
+
+def _static_sql(catalogue: Catalogue, role: str) -> str:
+    """Every party of ``role`` with its own measures and strengths (not the network's)."""
+    provider, key = compiler.PARTY_KEYS[role]
+    cols, strengths = [], []
+    for i in catalogue.for_role(role):
+        if i.kind == "aggregate":
+            cols.append(f"m.m_{i.id}")
+            cols.append("CAST(NULL AS VARCHAR) AS d_" + i.id)
+        elif i.kind == "identifiers":
+            cols += [f"coalesce(id.m, 0) AS m_{i.id}", f"id.detail AS d_{i.id}"]
+        elif i.kind == "referral":
+            cols += [f"coalesce(r.m, 0) AS m_{i.id}", f"r.detail AS d_{i.id}"]
+        if i.kind in _STATIC_KINDS:
+            strengths.append(i)
+    ident = ("LEFT JOIN det_ident id ON id.provider = m.provider AND id.party_id = m."
+             + key) if role == "facilitator" else ""
+    scorecard = scorecard_weights(catalogue, role)
+    return f"""CREATE OR REPLACE TEMP TABLE det_static_{role} AS
+WITH base AS (
+  SELECT m.{provider} AS provider, m.{key} AS party_id, m.name, m.country, m.payments, m.eur,
+         m.last_s, coalesce(r.m, 0) > 0 AS referred, {", ".join(cols)}
+  FROM det_m_{role} m {ident}
+  LEFT JOIN det_ref r ON r.role = '{role}' AND r.provider = m.{provider}
+   AND r.party_id = m.{key}
+), strong AS (
+  SELECT *, {", ".join(f"{compiler.strength_sql(i, 'm_' + i.id, 'payments')} AS s_{i.id}"
+                        for i in strengths)}
+  FROM base
+)
+SELECT *, {points_sql(scorecard, strengths)} AS beh_points,
+       {score_sql(scorecard, points_sql(scorecard, strengths))} AS q0
+FROM strong"""
+
+
+def _party_sql(catalogue: Catalogue, role: str, weights: Weights, with_network: bool) -> str:
+    """The party table the network reads: static columns, network measure, and ``q``."""
+    nets = catalogue.for_role(role, "network")
+    if not with_network or not nets:
+        extra = ", ".join(f"CAST(NULL AS DOUBLE) AS m_{i.id}, 0.0 AS s_{i.id}" for i in nets)
+        return (f"CREATE OR REPLACE TEMP TABLE det_party_{role} AS SELECT st.*, "
+                f"{extra + ', ' if extra else ''}st.q0 AS q FROM det_static_{role} st")
+    cols = ", ".join(f"n.m AS m_{i.id}, {compiler.strength_sql(i, 'n.m', 'st.payments')} "
+                     f"AS s_{i.id}" for i in nets)
+    points = "st.beh_points + " + " + ".join(
+        f"{weights.of(i)!r} * {compiler.strength_sql(i, 'n.m', 'st.payments')}" for i in nets)
+    return f"""CREATE OR REPLACE TEMP TABLE det_party_{role} AS
+SELECT st.*, {cols}, {score_sql(weights, points)} AS q
+FROM det_static_{role} st LEFT JOIN det_net_{role} n
+  ON n.provider = st.provider AND n.party_id = st.party_id"""
+
+
+def _network_detail(role: str, dialect: DuckDBDialect) -> str:
+    if role == "buyer":
+        return ("CASE WHEN n.top_beneficiary IS NULL THEN NULL ELSE "
+                "coalesce(f.name, '?') || ' (' || n.top_beneficiary || ', ' || "
+                "coalesce(f.country, '?') || ')' || CASE WHEN n.top_referred THEN "
+                "', named in a referral' ELSE '' END || ', also paid by ' || "
+                "CAST(n.other_suspects AS VARCHAR) || ' other suspected sender(s)' || "
+                "CASE WHEN n.other_referred > 0 THEN ', ' || CAST(n.other_referred AS VARCHAR) "
+                "|| ' of them referred' ELSE '' END END")
+    return ("CASE WHEN n.top_sender IS NULL THEN NULL ELSE "
+            "CAST(n.suspects AS VARCHAR) || ' sender(s) who look like buyers' || "
+            "CASE WHEN n.referred > 0 THEN ' (' || CAST(n.referred AS VARCHAR) || "
+            "' referred)' ELSE '' END || '; strongest ' || n.top_sender || ' at ' || "
+            f"{dialect.fixed('n.top_q', 2)} END")
+
+
+def _final_sql(catalogue: Catalogue, role: str, weights: Weights,
+               dialect: DuckDBDialect) -> str:
+    """Final strengths (network from the last round), points, score and contributions."""
+    indicators = catalogue.for_role(role)
+    nets = [i for i in indicators if i.kind == "network"]
+    join_f = ("LEFT JOIN det_static_facilitator f ON f.provider = p.provider "
+              "AND f.party_id = n.top_beneficiary") if role == "buyer" else ""
+    net_cols = "".join(f", {_network_detail(role, dialect)} AS d_{i.id}" for i in nets)
+    total = points_sql(weights, indicators)
+    points = ", ".join(f"{weights.of(i)!r} * s_{i.id} AS p_{i.id}" for i in indicators)
+    return f"""CREATE OR REPLACE TEMP TABLE det_final_{role} AS
+WITH p AS (
+  SELECT p.*{net_cols}
+  FROM det_party_{role} p
+  LEFT JOIN det_net_{role} n ON n.provider = p.provider AND n.party_id = p.party_id {join_f}
+), scored AS (
+  SELECT *, {points}, {total} AS points, {score_sql(weights, total)} AS score FROM p
+)
+SELECT *, {base_score(weights)!r} AS base,
+       row_number() OVER (ORDER BY score DESC, eur DESC, provider, party_id) AS rank
+FROM scored"""
+
+
+def _contributions_sql(catalogue: Catalogue, dialect: DuckDBDialect) -> str:
+    parts = []
+    for role in ROLES:
+        for i in catalogue.for_role(role):
+            contribution = (f"CASE WHEN points = 0 THEN 0.0 "
+                            f"ELSE (score - base) * p_{i.id} / points END")
+            reason = compiler.reason_sql(i, catalogue, dialect, f"m_{i.id}", "payments",
+                                         f"d_{i.id}")
+            parts.append(
+                f"SELECT '{role}' AS role, provider, party_id, {string_literal(i.id)} "
+                f"AS indicator, CAST(m_{i.id} AS DOUBLE) AS value, s_{i.id} AS strength, "
+                f"p_{i.id} AS points, {contribution} AS contribution, {reason} AS reason "
+                f"FROM det_final_{role} WHERE s_{i.id} > 0")
+    return ("CREATE OR REPLACE TEMP TABLE det_new_contributions AS\n"
+            + "\nUNION ALL\n".join(parts))
+
+
+def _scores_sql(dialect: DuckDBDialect) -> str:
+    listed = dialect.ordered_text_agg(
+        "reason || ' (' || " + dialect.fixed("contribution", 2) + " || ')'",
+        "contribution DESC, indicator", "; ")
+    parts = " UNION ALL ".join(
+        f"SELECT '{role}' AS role, provider, party_id, name, country, payments, eur, "
+        f"last_s, score, base, points, rank FROM det_final_{role}" for role in ROLES)
+    return f"""CREATE OR REPLACE TEMP TABLE det_new_scores AS
+WITH s AS ({parts}),
+r AS (SELECT role, provider, party_id, {listed} AS reasons FROM det_new_contributions
+      GROUP BY role, provider, party_id)
+SELECT s.*, coalesce(r.reasons, '') AS reasons
+FROM s LEFT JOIN r USING (role, provider, party_id)"""
+
+
+# ---------------------------------------------------------------------------- evidence
+def _evidence(wh: Warehouse, catalogue: Catalogue) -> None:
+    """The payments behind each fired indicator of each alert."""
+    parts = [compiler.evidence_sql(catalogue, i) for i in catalogue.indicators
+             if i.kind == "aggregate"]
+    fired = ("SELECT e.* FROM ({u}) e JOIN det_new_contributions c ON c.role = e.role AND "
+             "c.provider = e.provider AND c.party_id = e.party_id AND c.indicator = e.indicator")
+    network_parts = []
+    suspect = compiler.number(catalogue.values["suspect_threshold"], "suspect_threshold")
+    for i in catalogue.indicators:
+        if i.kind != "network":
+            continue
+        if i.party == "buyer":
+            # Payments to the beneficiaries that make this sender a lead.
+            network_parts.append(f"""
+SELECT 'buyer' AS role, a.provider, a.party_id, '{i.id}' AS indicator, p.txn_id
+FROM det_alert_parties a
+JOIN det_net_buyer n ON n.provider = a.provider AND n.party_id = a.party_id
+JOIN det_payments p ON p.provider = a.provider AND p.sender_id = a.party_id
+ AND p.beneficiary_id = n.top_beneficiary
+WHERE a.role = 'buyer'""")
+        else:
+            # Payments received from senders who look like buyers.
+            network_parts.append(f"""
+SELECT 'facilitator' AS role, a.provider, a.party_id, '{i.id}' AS indicator, p.txn_id
+FROM det_alert_parties a
+JOIN det_payments p ON p.provider = a.provider AND p.beneficiary_id = a.party_id
+JOIN det_party_buyer s ON s.provider = p.provider AND s.party_id = p.sender_id
+WHERE a.role = 'facilitator' AND (s.q >= {suspect} OR s.referred)""")
+    union = "\nUNION ALL\n".join(parts + network_parts)
+    wh.execute(f"CREATE OR REPLACE TEMP TABLE det_new_evidence AS {fired.format(u=union)}")
+
+
+# ---------------------------------------------------------------------------- publish
+def _publish(wh: Warehouse, run: DetectionRun, catalogue: Catalogue, user: str,
+             started: datetime) -> None:
+    """Replace the previous run's results in one transaction."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    wh.execute("BEGIN TRANSACTION")
+    try:
+        wh.execute(f"""CREATE OR REPLACE TABLE det_scores AS
+            SELECT '{run.run_id}' AS run_id, role, provider, party_id, name, country,
+                   payments, CAST(eur AS DECIMAL(18, 2)) AS eur,
+                   make_timestamp(CAST(last_s * 1000000 AS BIGINT)) AS last_payment_at,
+                   score, base, points, rank, reasons
+            FROM det_new_scores ORDER BY role, rank""")
+        wh.execute("""CREATE OR REPLACE TABLE det_contributions AS
+            SELECT * FROM det_new_contributions ORDER BY role, provider, party_id,
+                   contribution DESC""")
+        wh.execute(f"""CREATE OR REPLACE TABLE det_alerts AS
+            SELECT '{run.run_id}' AS run_id, row_number() OVER (ORDER BY s.score DESC, s.role,
+                   s.provider, s.party_id) AS alert_no, s.role, s.provider, s.party_id,
+                   s.score, s.rank, s.reasons
+            FROM det_new_scores s JOIN det_alert_parties a USING (role, provider, party_id)""")
+        wh.execute("""CREATE OR REPLACE TABLE det_evidence AS
+            SELECT e.role, e.provider, e.party_id, e.indicator, e.txn_id
+            FROM det_new_evidence e ORDER BY e.role, e.provider, e.party_id, e.indicator,
+                 e.txn_id""")
+        counts = {"parties": run.parties, "alerts": run.alerts, "seconds": run.seconds}
+        wh.execute("INSERT INTO det_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   [run.run_id, started, now, user, run.scorer, catalogue.digest(),
+                    json.dumps(catalogue.values, sort_keys=True), json.dumps(counts)])
+        wh.execute("COMMIT")
+    except Exception:
+        wh.execute("ROLLBACK")
+        raise
+
+
+__all__ = ["STEPS", "DetectionRun", "detect", "ensure_tables"]

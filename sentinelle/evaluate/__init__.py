@@ -1,0 +1,1 @@
+"""Measure detection against a synthetic world's truth: metrics, baselines, the benchmark."""
