@@ -85,3 +85,7 @@ class CatalogueError(SentinelleError):
 
 class DetectionError(SentinelleError):
     """Detection cannot run on this warehouse (no transactions, no run yet, ...)."""
+
+
+class LabelsError(CatalogueError):
+    """An outcomes (labels) file cannot train a model: a bad row, too few cases per role."""

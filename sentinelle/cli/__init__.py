@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from sentinelle.cli import docs, ingest, synth, warehouse
+from sentinelle.cli import docs, ingest, model, synth, warehouse
 from sentinelle.cli.common import error_console
 from sentinelle.errors import SentinelleError
 
@@ -20,6 +20,7 @@ app = typer.Typer(
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(docs.app, name="docs")
 app.command("synth")(synth.synth)
+app.command("train")(model.train)
 for command in warehouse.COMMANDS:
     app.command()(command)
 

@@ -5,7 +5,8 @@ behaviour, identifiers and referrals, so a referred party is a seed). Then, for 
 rounds:
 
 * a beneficiary's network measure is the chance that at least one of its senders is a
-  buyer, 1 - prod(1 - q_sender) ("noisy-or");
+  buyer, 1 - prod(1 - q_sender) ("noisy-or"), counting only suspicion above a floor so
+  that many faintly suspicious customers of a business do not add up to certainty;
 * a sender's network measure is, over the beneficiaries he pays, the highest suspicion of
   that beneficiary from everything *but* him: its own behaviour combined with its other
   senders. Leaving him out keeps a sender from raising his own score through a
@@ -25,6 +26,13 @@ from sentinelle.detect.compiler import number
 
 # ln(1 - q) is unbounded at q = 1; a cap keeps "others" computable by subtraction.
 Q_CAP = 0.999
+
+
+def _above_floor(q: str, floor: float) -> str:
+    """Suspicion above the floor, rescaled to 0-1: without it, fifty customers of a
+    studio at 5% each would add up to a near-certain facilitator."""
+    t = float(number(floor, "propagation_floor"))
+    return f"greatest(0.0, ({q} - {t!r}) / {1 - t!r})"
 
 
 def edges_sql() -> str:
@@ -75,11 +83,12 @@ def propagate(execute: Callable[[str], object], catalogue: Catalogue,
     measures of the round (the scorecard's own formula, in the runner)."""
     rounds = int(catalogue.values["network_rounds"])
     suspect = number(catalogue.values["suspect_threshold"], "suspect_threshold")
+    floor = catalogue.values["propagation_floor"]
     execute(f"CREATE OR REPLACE TEMP TABLE det_edges AS {edges_sql()}")
     for n in range(1, max(1, rounds) + 1):
         execute(f"""CREATE OR REPLACE TEMP TABLE det_net_senders AS
-            SELECT provider, party_id, q, ln(1 - least(q, {Q_CAP})) AS sl,
-                   referred FROM det_party_buyer""")
+            SELECT provider, party_id, q, ln(1 - least({_above_floor('q', floor)}, {Q_CAP}))
+                   AS sl, referred FROM det_party_buyer""")
         execute(f"""CREATE OR REPLACE TEMP TABLE det_net_beneficiaries AS
             SELECT provider, party_id, q0, referred AS referred_self, {suspect} AS suspect
             FROM det_party_facilitator""")

@@ -274,7 +274,7 @@ def _contributions_sql(catalogue: Catalogue, dialect: DuckDBDialect) -> str:
 
 def _scores_sql(dialect: DuckDBDialect) -> str:
     listed = dialect.ordered_text_agg(
-        "reason || ' (' || " + dialect.fixed("contribution", 2) + " || ')'",
+        "reason || ' (' || " + dialect.signed("contribution", 2) + " || ')'",
         "contribution DESC, indicator", "; ")
     parts = " UNION ALL ".join(
         f"SELECT '{role}' AS role, provider, party_id, name, country, payments, eur, "

@@ -46,3 +46,22 @@ def rank_quality(scores: np.ndarray, labels: np.ndarray) -> RankQuality:
         r_precision=float(hits[p - 1] / p),
         top1_precision=float(hits[top - 1] / top),
         top1_recall=float(hits[top - 1] / p))
+
+
+@dataclass(frozen=True)
+class Spread:
+    """One figure over several seeds: mean, sample standard deviation, least and most."""
+
+    n: int
+    mean: float
+    std: float
+    min: float
+    max: float
+
+
+def spread(values: list[float]) -> Spread:
+    if not values:
+        raise ValueError("no value to summarise")
+    a = np.asarray(values, dtype=float)
+    std = float(a.std(ddof=1)) if len(a) > 1 else 0.0
+    return Spread(len(a), float(a.mean()), std, float(a.min()), float(a.max()))

@@ -77,6 +77,10 @@ class DuckDBDialect:
     def distinct_text_agg(self, expr: str, separator: str) -> str:
         return f"string_agg(DISTINCT {expr}, {string_literal(separator)})"
 
+    def signed(self, expr: str, digits: int) -> str:
+        """A number as text with its sign always shown (+0.21, -0.05)."""
+        return f"printf('%+.{int(digits)}f', CAST({expr} AS DOUBLE))"
+
     def ordered_text_agg(self, expr: str, order_expr: str, separator: str) -> str:
         return f"string_agg({expr}, {string_literal(separator)} ORDER BY {order_expr})"
 
