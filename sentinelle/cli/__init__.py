@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from sentinelle.cli import docs, ingest, model, synth, warehouse
+from sentinelle.cli import bench, detect, docs, ingest, model, synth, warehouse
 from sentinelle.cli.common import error_console
 from sentinelle.errors import SentinelleError
 
@@ -20,8 +20,10 @@ app = typer.Typer(
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(docs.app, name="docs")
 app.command("synth")(synth.synth)
+app.command("bench")(bench.bench)
 app.command("train")(model.train)
-for command in warehouse.COMMANDS:
+app.add_typer(detect.export_app, name="export")
+for command in warehouse.COMMANDS + detect.COMMANDS:
     app.command()(command)
 
 __all__ = ["app", "main"]

@@ -82,7 +82,7 @@ def referral_measures_sql(dialect: DuckDBDialect) -> str:
     """Per matched party: how many referrals name it, and which."""
     listed = dialect.ordered_text_agg(
         "source || ' referral ' || referral_id || ' (' || matched_on || ')'", "referral_id",
-        "; ")
+        ", ")
     return f"""SELECT role, provider, party_id, count(DISTINCT referral_id) AS m,
        {listed} AS detail
 FROM det_referral_matches GROUP BY role, provider, party_id"""

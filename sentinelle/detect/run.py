@@ -64,16 +64,11 @@ def detect(wh: Warehouse, catalogue: Catalogue, *, user: str, scorer: str = "sco
     weights = {role: _weights(wh, catalogue, role, scorer) for role in ROLES}
     run = DetectionRun(uuid.uuid4().hex[:12], scorer)
     started = datetime.now(UTC).replace(tzinfo=None)
-    clock = time.perf_counter()
+
+    marks: list[tuple[str, float]] = []
 
     def step(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        if run.seconds or name != STEPS[0]:
-            last = list(run.seconds)[-1] if run.seconds else STEPS[0]
-            run.seconds[last] = round(now - clock, 2) + run.seconds.get(last, 0.0)
-        run.seconds.setdefault(name, 0.0)
-        clock = now
+        marks.append((name, time.perf_counter()))
         if on_step:
             on_step(name)
 
@@ -122,8 +117,9 @@ def detect(wh: Warehouse, catalogue: Catalogue, *, user: str, scorer: str = "sco
                                       [role])
         run.alerts[role] = wh.scalar("SELECT count(*) FROM det_alert_parties WHERE role = ?",
                                      [role])
-    step("done")
-    run.seconds.pop("done", None)
+    marks.append(("", time.perf_counter()))
+    run.seconds = {name: round(end - start, 2)
+                   for (name, start), (_, end) in zip(marks, marks[1:], strict=False)}
     _publish(wh, run, catalogue, user, started)
     return run
 
@@ -228,7 +224,7 @@ def _network_detail(role: str, dialect: DuckDBDialect) -> str:
     return ("CASE WHEN n.top_sender IS NULL THEN NULL ELSE "
             "CAST(n.suspects AS VARCHAR) || ' sender(s) who look like buyers' || "
             "CASE WHEN n.referred > 0 THEN ' (' || CAST(n.referred AS VARCHAR) || "
-            "' referred)' ELSE '' END || '; strongest ' || n.top_sender || ' at ' || "
+            "' referred)' ELSE '' END || ', strongest ' || n.top_sender || ' at ' || "
             f"{dialect.fixed('n.top_q', 2)} END")
 
 

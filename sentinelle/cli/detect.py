@@ -1,0 +1,242 @@
+"""``sentinelle detect``, ``alerts``, ``explain``, ``indicators`` and ``export scores``."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table as RichTable
+
+from sentinelle.cli.common import DbOption, console, progress_bar, warehouse
+from sentinelle.detect import load_catalogue
+from sentinelle.detect.catalogue import KINDS, ROLES, Catalogue
+from sentinelle.detect.run import STEPS
+from sentinelle.detect.run import detect as run_detection
+from sentinelle.errors import DetectionError
+from sentinelle.settings import resolve
+from sentinelle.warehouse import Warehouse
+
+IndicatorsOption = Annotated[list[Path] | None, typer.Option(
+    "--indicators", help="An organisation's own indicator file (YAML), added to the "
+    "built-in catalogue; repeatable.")]
+ParamOption = Annotated[list[str] | None, typer.Option(
+    "--param", help="Override a parameter (NAME=VALUE, lists comma-separated) or an "
+    "indicator's ID.weight / ID.fires_from / ID.full_at / ID.support; repeatable.")]
+RoleOption = Annotated[str | None, typer.Option(
+    "--role", help="buyer or facilitator (default: both).")]
+
+export_app = typer.Typer(help="Write results to files for other tools; every export is "
+                         "recorded in the access log.", no_args_is_help=True)
+
+
+def _catalogue(indicators: list[Path] | None, params: list[str] | None) -> Catalogue:
+    return load_catalogue(indicators or [], params or [])
+
+
+def _roles(role: str | None) -> tuple[str, ...]:
+    if role is None:
+        return ROLES
+    if role not in ROLES:
+        raise DetectionError(f"unknown role {role!r}", fix="use buyer or facilitator")
+    return (role,)
+
+
+def _require_run(wh: Warehouse) -> None:
+    exists = wh.scalar("SELECT count(*) FROM information_schema.tables "
+                       "WHERE table_name = 'det_scores'")
+    if not exists:
+        raise DetectionError("detection has not been run on this warehouse",
+                             fix="sentinelle detect")
+
+
+def detect(
+    db: DbOption = None,
+    indicators: IndicatorsOption = None,
+    param: ParamOption = None,
+    scorer: Annotated[str, typer.Option(
+        help="scorecard (the declared weights) or model (trained with sentinelle train).")]
+    = "scorecard",
+    timings: Annotated[bool, typer.Option("--timings", help="Show each step's time.")]
+    = False,
+) -> None:
+    """Score every sender as a buyer and every beneficiary as a facilitator; raise alerts."""
+    catalogue = _catalogue(indicators, param)
+    settings = resolve({"db": str(db) if db else None})
+    with warehouse(db) as wh, progress_bar() as bar:
+        task = bar.add_task("detection", total=len(STEPS))
+
+        def on_step(name: str) -> None:
+            bar.update(task, description=name, completed=STEPS.index(name))
+
+        run = run_detection(wh, catalogue, user=settings["user"], scorer=scorer,
+                            on_step=on_step)
+        bar.update(task, description="done", completed=len(STEPS))
+    table = RichTable(title=f"Detection run {run.run_id} ({run.scorer})")
+    for col in ("role", "parties scored", "alerts"):
+        table.add_column(col, justify="left" if col == "role" else "right")
+    for role in ROLES:
+        table.add_row(role, f"{run.parties[role]:,}", f"{run.alerts[role]:,}")
+    console.print(table)
+    if timings:
+        steps = RichTable(title="Time per step")
+        steps.add_column("step")
+        steps.add_column("seconds", justify="right")
+        for name, seconds in run.seconds.items():
+            steps.add_row(name, f"{seconds:.1f}")
+        console.print(steps)
+    console.print("Top alerts: sentinelle alerts; one party in full: sentinelle explain ID.")
+
+
+def alerts(
+    db: DbOption = None,
+    role: RoleOption = None,
+    limit: Annotated[int, typer.Option(help="Alerts to show per role.")] = 10,
+    reasons: Annotated[int, typer.Option(help="Reasons to show per alert.")] = 3,
+) -> None:
+    """The top alerts with the reasons behind each score."""
+    roles = _roles(role)
+    with warehouse(db, viewing=("alerts", f"role={role or 'all'} limit={limit}")) as wh:
+        _require_run(wh)
+        for r in roles:
+            rows = wh.execute(
+                """SELECT a.alert_no, s.party_id, s.provider, s.name, s.country, s.payments,
+                          s.eur, s.score, s.rank, s.reasons
+                   FROM det_alerts a JOIN det_scores s USING (role, provider, party_id)
+                   WHERE a.role = ? ORDER BY s.rank LIMIT ?""", [r, limit]).fetchall()
+            total = wh.scalar("SELECT count(*) FROM det_alerts WHERE role = ?", [r])
+            table = RichTable(title=f"Top {len(rows)} of {total:,} {r} alerts",
+                              show_lines=True)
+            for col in ("rank", "party", "name", "country", "payments", "EUR", "score",
+                        "why"):
+                table.add_column(col, overflow="fold",
+                                 justify="right" if col in ("rank", "payments", "EUR", "score")
+                                 else "left")
+            for _, pid, provider, name, country, payments, eur, score, rank, why in rows:
+                shown = "\n".join("• " + w for w in why.split("; ")[:reasons])
+                table.add_row(str(rank), f"{pid}\n[dim]{provider}", name or "", country or "",
+                              f"{payments:,}", f"{eur:,.0f}", f"{score:.2f}", shown)
+            console.print(table)
+    console.print("The evidence behind each reason: sentinelle explain PARTY_ID --role ROLE.")
+
+
+def explain(
+    party_id: Annotated[str, typer.Argument(help="The sender or beneficiary id.")],
+    role: Annotated[str, typer.Option(help="buyer or facilitator.")] = "buyer",
+    db: DbOption = None,
+    provider: Annotated[str | None, typer.Option(help="The provider, when ids repeat.")]
+    = None,
+    evidence: Annotated[int, typer.Option(help="Evidence transactions to list per "
+                                          "indicator.")] = 5,
+) -> None:
+    """One party's score as a sum: the base, each indicator's contribution, its evidence."""
+    _roles(role)
+    with warehouse(db, viewing=("explain", f"{role} {party_id}")) as wh:
+        _require_run(wh)
+        found = wh.execute(
+            """SELECT provider, name, country, payments, eur, score, base, rank
+               FROM det_scores WHERE role = ? AND party_id = ? AND (? IS NULL OR provider = ?)
+               ORDER BY provider""", [role, party_id, provider, provider]).fetchall()
+        if not found:
+            raise DetectionError(f"no {role} {party_id!r} in the last detection run",
+                                 fix="check the id and --role (buyer = sender, "
+                                     "facilitator = beneficiary)")
+        if len(found) > 1:
+            raise DetectionError(f"{party_id!r} exists under several providers",
+                                 fix="add --provider: " + ", ".join(f[0] for f in found))
+        prov, name, country, payments, eur, score, base, rank = found[0]
+        parts = wh.execute(
+            """SELECT indicator, value, strength, points, contribution, reason
+               FROM det_contributions WHERE role = ? AND provider = ? AND party_id = ?
+               ORDER BY contribution DESC""", [role, prov, party_id]).fetchall()
+        ev = wh.execute(
+            """SELECT e.indicator, t.txn_id, t.timestamp, t.timestamp_offset_min,
+                      t.amount, t.currency, t.sender_id, t.beneficiary_id,
+                      t.beneficiary_country, t.description, f.path, t.source_line
+               FROM det_evidence e
+               JOIN transactions t ON t.provider = e.provider AND t.txn_id = e.txn_id
+               JOIN ingest_files f ON f.file_id = t.source_file_id
+               WHERE e.role = ? AND e.provider = ? AND e.party_id = ?
+               ORDER BY e.indicator, t.timestamp""", [role, prov, party_id]).fetchall()
+    console.print(f"[b]{role} {party_id}[/] ({prov}) {name or ''} {country or ''}: "
+                  f"{payments:,} payments, EUR {eur:,.2f}; score {score:.3f}, rank {rank:,}")
+    table = RichTable(title="The score as a sum")
+    for col in ("indicator", "measure", "strength", "points", "contribution", "reason"):
+        table.add_column(col, overflow="fold",
+                         justify="left" if col in ("indicator", "reason") else "right")
+    table.add_row("base", "", "", "", f"{base:.3f}", "the score with no indicator firing")
+    for ind, value, strength, points, contribution, reason in parts:
+        table.add_row(ind, f"{value:.3g}", f"{strength:.2f}", f"{points:.2f}",
+                      f"{contribution:+.3f}", reason)
+    table.add_row("[b]score", "", "", "", f"[b]{score:.3f}", "")
+    console.print(table)
+    by_indicator: dict[str, list[tuple]] = {}
+    for row in ev:
+        by_indicator.setdefault(row[0], []).append(row)
+    if not by_indicator:
+        console.print("No evidence stored: evidence is kept for alerts only.")
+    for ind, rows in by_indicator.items():
+        table = RichTable(title=f"Evidence for {ind}: {len(rows):,} transaction(s)")
+        for col in ("txn", "time (UTC)", "offset", "amount", "from", "to", "description",
+                    "source"):
+            table.add_column(col, overflow="fold")
+        for _, txn, ts, off, amount, cur, s, b, bc, desc, path, line in rows[:evidence]:
+            table.add_row(txn, f"{ts:%Y-%m-%d %H:%M}", f"{off or 0:+d} min",
+                          f"{amount:,.2f} {cur}", s, f"{b} ({bc})", desc or "",
+                          f"{Path(path).name}:{line}")
+        console.print(table)
+
+
+def indicators(
+    indicators: IndicatorsOption = None,
+    param: ParamOption = None,
+) -> None:
+    """The indicator catalogue: what each indicator looks for, its source and weight."""
+    catalogue = _catalogue(indicators, param)
+    for role in ROLES:
+        table = RichTable(title=f"{role.capitalize()} indicators", show_lines=True)
+        for col in ("id", "title", "fires", "weight", "source"):
+            table.add_column(col, overflow="fold")
+        for i in catalogue.for_role(role):
+            table.add_row(f"{i.id}\n[dim]{i.kind}", i.title,
+                          f"{i.fires_from:g} → {i.full_at:g}", f"{i.weight:g}", i.source)
+        console.print(table)
+    params = RichTable(title="Parameters (--param NAME=VALUE)")
+    for col in ("name", "value", "meaning"):
+        params.add_column(col, overflow="fold")
+    for name, p in catalogue.parameters.items():
+        value = catalogue.values[name]
+        params.add_row(name, ", ".join(map(str, value)) if isinstance(value, list)
+                       else str(value), p.help)
+    console.print(params)
+    console.print("Kinds: " + "; ".join(f"{k}: {v}" for k, v in KINDS.items()))
+
+
+@export_app.command("scores")
+def export_scores(
+    out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+    db: DbOption = None,
+    role: RoleOption = None,
+) -> None:
+    """Every scored party: party_id, role, score, rank, reasons (and provider)."""
+    roles = _roles(role)
+    with warehouse(db, viewing=("export scores", str(out))) as wh:
+        _require_run(wh)
+        cursor = wh.execute(
+            f"""SELECT party_id, role, score, rank, reasons, provider FROM det_scores
+                WHERE role IN ({", ".join("?" for _ in roles)}) ORDER BY role, rank""",
+            list(roles))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        n = 0
+        with out.open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(["party_id", "role", "score", "rank", "reasons", "provider"])
+            while batch := cursor.fetchmany(50_000):
+                writer.writerows((p, r, f"{s:.6f}", k, why, prov)
+                                 for p, r, s, k, why, prov in batch)
+                n += len(batch)
+    console.print(f"wrote {n:,} scored parties to {out}")
+
+
+COMMANDS = [detect, alerts, explain, indicators]
