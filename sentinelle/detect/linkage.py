@@ -20,6 +20,8 @@ def identifiers_sql(catalogue: Catalogue, dialect: DuckDBDialect) -> str:
     """
     cap = number(catalogue.values["max_records_per_identifier"], "max_records_per_identifier")
     names = dialect.distinct_text_agg("b.name", ", ")
+    listed = dialect.ordered_text_agg("via || ' ' || value || ' with ' || names",
+                                      "via DESC, value", " and ")
     return f"""
 WITH ids AS (
   SELECT DISTINCT provider, beneficiary_id, beneficiary_name AS name, 'phone' AS via,
@@ -32,14 +34,23 @@ WITH ids AS (
   SELECT * FROM ids
   WHERE (via, value) IN (SELECT via, value FROM ids GROUP BY via, value
                          HAVING count(DISTINCT beneficiary_id) BETWEEN 2 AND {cap})
+), pairs AS (
+  SELECT a.provider, a.beneficiary_id AS party_id, a.via, a.value, b.name
+  FROM usable a JOIN usable b
+    ON a.via = b.via AND a.value = b.value
+   AND NOT (a.provider = b.provider AND a.beneficiary_id = b.beneficiary_id)
+   AND b.name IS DISTINCT FROM a.name
+), per_value AS (
+  SELECT provider, party_id, via, value, {names} AS names
+  FROM pairs b GROUP BY provider, party_id, via, value
+), described AS (
+  SELECT provider, party_id,
+         {listed} AS detail
+  FROM per_value GROUP BY provider, party_id
 )
-SELECT a.provider, a.beneficiary_id AS party_id, count(DISTINCT b.name) AS m,
-       min(a.via || ' ' || a.value) || ' with ' || {names} AS detail
-FROM usable a JOIN usable b
-  ON a.via = b.via AND a.value = b.value
- AND NOT (a.provider = b.provider AND a.beneficiary_id = b.beneficiary_id)
- AND b.name IS DISTINCT FROM a.name
-GROUP BY a.provider, a.beneficiary_id"""
+SELECT d.provider, d.party_id, n.m, d.detail
+FROM described d JOIN (SELECT provider, party_id, count(DISTINCT name) AS m FROM pairs
+                       GROUP BY provider, party_id) n USING (provider, party_id)"""
 
 
 _SIDES = {

@@ -246,7 +246,7 @@ WITH p AS (
 ), scored AS (
   SELECT *, {points}, {total} AS points, {score_sql(weights, total)} AS score FROM p
 )
-SELECT *, {base_score(weights)!r} AS base,
+SELECT *, CAST({base_score(weights)!r} AS DOUBLE) AS base,
        row_number() OVER (ORDER BY score DESC, eur DESC, provider, party_id) AS rank
 FROM scored"""
 
