@@ -248,11 +248,11 @@ def _match(keys: list[Key], labels: list[Label], role: str,
     chosen: dict[int, Label] = {}
     missing, ambiguous, contradictions = [], [], []
     for label in labels:
-        if label.provider is not None:
-            found = [row_of[(label.provider, label.party_id)]] \
-                if (label.provider, label.party_id) in row_of else []
-        else:
+        if label.provider is None:
             found = by_id.get(label.party_id, [])
+        else:
+            row = row_of.get((label.provider, label.party_id))
+            found = [] if row is None else [row]
         if not found:
             missing.append(label.party_id)
         elif len(found) > 1:
