@@ -1,17 +1,19 @@
-"""Shared by the benchmark scripts: run a child process and measure it, write results."""
+"""Shared by the benchmark scripts: run a child process and measure it, write results
+(the page itself is written by ``sentinelle.evaluate.report``, as ``sentinelle bench`` does)."""
 
 from __future__ import annotations
 
 import os
-import platform
-import re
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from sentinelle.evaluate import report
+
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = ROOT / "docs" / "benchmarks.md"
+machine = report.machine
 
 
 @dataclass(frozen=True)
@@ -56,19 +58,6 @@ def measure(cmd: list[str], env: dict[str, str] | None = None,
     return Measured(seconds, usage.ru_maxrss * 1024, tree_peak)
 
 
-def machine() -> str:
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} cores, {mem:.0f} GiB, {platform.system()} {platform.machine()}"
-
-
 def write_section(name: str, text: str) -> None:
     """Replace (or append) the section between the markers of ``name`` in benchmarks.md."""
-    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
-    page = BENCHMARKS.read_text("utf-8") if BENCHMARKS.exists() else "# Benchmarks\n"
-    block = f"{start}\n{text.strip()}\n{end}"
-    if start in page:
-        page = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, page,
-                      flags=re.S)
-    else:
-        page = page.rstrip() + "\n\n" + block + "\n"
-    BENCHMARKS.write_text(page, "utf-8")
+    report.write_section(BENCHMARKS, name, text)
