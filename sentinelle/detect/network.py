@@ -1,8 +1,8 @@
 """Risk propagated over the sender-beneficiary graph.
 
 Each party starts from its own suspicion ``q`` (the scorecard's probability from its
-behaviour, identifiers and referrals, so a referred party is a seed). Then, for a few
-rounds:
+behaviour, identifiers and referrals); a referred party is a seed and spreads at least
+``referral_seed``. Then, for a few rounds:
 
 * a beneficiary's network measure is the chance that at least one of its senders is a
   buyer, 1 - prod(1 - q_sender) ("noisy-or"), counting only suspicion above a floor so
@@ -33,6 +33,12 @@ def _above_floor(q: str, floor: float) -> str:
     studio at 5% each would add up to a near-certain facilitator."""
     t = float(number(floor, "propagation_floor"))
     return f"greatest(0.0, ({q} - {t!r}) / {1 - t!r})"
+
+
+def _seeded(q: str, seed: str) -> str:
+    """A referred party spreads at least ``referral_seed`` suspicion, whatever its own
+    payments look like: a referral is a lead to follow, not a verdict on the party."""
+    return f"CASE WHEN referred THEN greatest({q}, {seed}) ELSE {q} END"
 
 
 def edges_sql() -> str:
@@ -84,13 +90,17 @@ def propagate(execute: Callable[[str], object], catalogue: Catalogue,
     rounds = int(catalogue.values["network_rounds"])
     suspect = number(catalogue.values["suspect_threshold"], "suspect_threshold")
     floor = catalogue.values["propagation_floor"]
+    seed = number(catalogue.values["referral_seed"], "referral_seed")
     execute(f"CREATE OR REPLACE TEMP TABLE det_edges AS {edges_sql()}")
     for n in range(1, max(1, rounds) + 1):
         execute(f"""CREATE OR REPLACE TEMP TABLE det_net_senders AS
+            WITH seeded AS (SELECT provider, party_id, referred,
+                                   {_seeded('q', seed)} AS q FROM det_party_buyer)
             SELECT provider, party_id, q, ln(1 - least({_above_floor('q', floor)}, {Q_CAP}))
-                   AS sl, referred FROM det_party_buyer""")
+                   AS sl, referred FROM seeded""")
         execute(f"""CREATE OR REPLACE TEMP TABLE det_net_beneficiaries AS
-            SELECT provider, party_id, q0, referred AS referred_self, {suspect} AS suspect
+            SELECT provider, party_id, {_seeded('q0', seed)} AS q0, referred AS referred_self,
+                   {suspect} AS suspect
             FROM det_party_facilitator""")
         execute(f"CREATE OR REPLACE TEMP TABLE det_net_facilitator AS "
                 f"{facilitator_side_sql(catalogue)}")
