@@ -96,9 +96,56 @@ def render_cli(app: typer.Typer) -> str:
     return "\n".join(out) + "\n"
 
 
+def render_indicators() -> str:
+    from sentinelle.detect import load_catalogue
+    from sentinelle.detect.catalogue import KINDS, ROLES
+    from sentinelle.detect.compiler import PAYMENT_COLUMNS
+
+    cat = load_catalogue()
+    out = [GENERATED, "", "# Indicators", "",
+           "Every sender is scored as a possible buyer and every beneficiary as a possible",
+           "facilitator. Each indicator below is declared once in",
+           "`sentinelle/detect/indicators.yaml` and compiled to SQL for the engine; `sentinelle",
+           "indicators` lists the same catalogue. How a score is built and explained:",
+           "[detection.md](detection.md).", "",
+           "An indicator's *strength* is 0 at or below *fires from*, 1 at or above *full at*,",
+           "linear between, and scaled by min(1, payments / *support*) where a support is",
+           "given. Its *points* are weight × strength (log-odds).", ""]
+    for role in ROLES:
+        out += [f"## {role.capitalize()} indicators", "",
+                "| id | kind | what it looks for | fires from → full at | support | weight "
+                "| source |", "|---|---|---|---|---:|---:|---|"]
+        for i in cat.for_role(role):
+            out.append(f"| `{i.id}` | {i.kind} | **{_cell(i.title)}**. {_cell(i.rationale)} | "
+                       f"{i.fires_from:g} → {i.full_at:g} | {i.support} | {i.weight:g} | "
+                       f"{_cell(i.source)} |")
+        out.append("")
+    out += ["## How each aggregate indicator is measured", "",
+            "| id | measure (SQL over the party's payments) | evidence (the payments it links "
+            "to) |", "|---|---|---|"]
+    out += [f"| `{i.id}` | `{_cell(' '.join(i.measure.split()))}` | `{_cell(i.evidence)}` |"
+            for i in cat.indicators if i.kind == "aggregate"]
+    out += ["", "Other kinds: " + "; ".join(f"*{k}*: {v}" for k, v in KINDS.items()
+                                            if k != "aggregate") + ".", "",
+            "## Parameters", "",
+            "Shared by the indicators; override with `--param NAME=VALUE` (lists "
+            "comma-separated).", "", "| parameter | default | meaning | source |",
+            "|---|---|---|---|"]
+    for p in cat.parameters.values():
+        default = ", ".join(map(str, p.default)) if isinstance(p.default, list) else p.default
+        out.append(f"| `{p.name}` | `{default}` | {_cell(p.help)} | {_cell(p.source)} |")
+    out += ["", "## Scorecard calibration", "", "| role | intercept | scale |", "|---|---:|---:|"]
+    out += [f"| {role} | {c.intercept:g} | {c.scale:g} |" for role, c in cat.calibration.items()]
+    out += ["", "## Columns of the prepared payments", "",
+            "What `measure` and `evidence` are written against (one row per transaction).", "",
+            "| column | meaning |", "|---|---|"]
+    out += [f"| `{name}` | {_cell(text)} |" for name, text in PAYMENT_COLUMNS.items()]
+    return "\n".join(out) + "\n"
+
+
 def pages(app: typer.Typer) -> dict[str, str]:
     return {"model.md": render_model(), "settings.md": render_settings(),
-            "cli.md": render_cli(app)}
+            "cli.md": render_cli(app), "indicators.md": render_indicators()}
 
 
 def stale(app: typer.Typer, folder: Path) -> list[str]:

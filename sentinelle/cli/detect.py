@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -239,4 +240,4 @@ def export_scores(
     console.print(f"wrote {n:,} scored parties to {out}")
 
 
-COMMANDS = [detect, alerts, explain, indicators]
+COMMANDS: list[Callable[..., None]] = [detect, alerts, explain, indicators]

@@ -160,7 +160,8 @@ class Catalogue:
             value: float | int = int(raw) if attr == "support" else float(raw)
         except ValueError:
             return [f"{name}={raw!r} is not a number"]
-        updated = replace(found[0], **{attr: value})
+        changes: dict[str, Any] = {attr: value}
+        updated = replace(found[0], **changes)
         problem = _check_numbers(updated)
         if problem:
             return [problem]
@@ -238,6 +239,9 @@ def _coerce(default: Any, raw: str) -> Any:
     if isinstance(default, bool):
         return {"true": True, "false": False}.get(raw.lower())
     try:
+        if isinstance(default, int | float):
+            number = float(raw)
+            return int(number) if number.is_integer() else number
         return type(default)(raw)
     except (TypeError, ValueError):
         return None
