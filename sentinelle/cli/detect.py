@@ -109,15 +109,15 @@ def alerts(
             total = wh.scalar("SELECT count(*) FROM det_alerts WHERE role = ?", [r])
             table = RichTable(title=f"Top {len(rows)} of {total:,} {r} alerts",
                               show_lines=True)
-            for col in ("rank", "party", "name", "country", "payments", "EUR", "score",
-                        "why"):
-                table.add_column(col, overflow="fold",
-                                 justify="right" if col in ("rank", "payments", "EUR", "score")
-                                 else "left")
+            table.add_column("rank", justify="right", no_wrap=True)
+            table.add_column("party", no_wrap=True)
+            table.add_column("score", justify="right", no_wrap=True)
+            table.add_column("why (contribution to the score)", ratio=1, min_width=30)
             for _, pid, provider, name, country, payments, eur, score, rank, why in rows:
                 shown = "\n".join("• " + w for w in why.split("; ")[:reasons])
-                table.add_row(str(rank), f"{pid}\n[dim]{provider}", name or "", country or "",
-                              f"{payments:,}", f"{eur:,.0f}", f"{score:.2f}", shown)
+                table.add_row(str(rank), f"{pid} [dim]{provider}[/]\n{name or ''} "
+                              f"({country or '?'})\n{payments:,} payments, EUR {eur:,.0f}",
+                              f"{score:.2f}", shown)
             console.print(table)
     console.print("The evidence behind each reason: sentinelle explain PARTY_ID --role ROLE.")
 
