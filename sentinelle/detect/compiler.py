@@ -35,6 +35,7 @@ PAYMENT_COLUMNS: dict[str, str] = {
     "sender_country": "Sender's country.",
     "beneficiary_country": "Beneficiary's country.",
     "amount_eur": "Amount in euros at the day's reference rate.",
+    "amount": "Amount in its own currency (for trends: exchange rates move, prices do not).",
     "epoch_s": "Time of the payment, seconds since 1970-01-01 UTC.",
     "day_number": "Time of the payment in days since 1970-01-01 (fractional).",
     "local_hour": "Hour of the day where the sender was (0-23).",
@@ -104,7 +105,7 @@ def payments_sql(catalogue: Catalogue, dialect: DuckDBDialect) -> str:
 WITH base AS (
   SELECT t.provider, t.txn_id, t.sender_id, t.beneficiary_id, t.sender_name,
          t.beneficiary_name, t.sender_country, t.beneficiary_country,
-         CAST(t.amount_eur AS DOUBLE) AS amount_eur,
+         CAST(t.amount_eur AS DOUBLE) AS amount_eur, CAST(t.amount AS DOUBLE) AS amount,
          {epoch} AS epoch_s,
          {dialect.local_hour("t.timestamp", offset, "z.zone")} AS local_hour,
          CAST(t.amount_eur AS DOUBLE) <= {number(v["small_eur"], "small_eur")} AS is_small,
@@ -130,7 +131,7 @@ WITH base AS (
 )
 SELECT provider, txn_id, sender_id, beneficiary_id, sender_name, beneficiary_name,
        sender_country, beneficiary_country,
-       amount_eur, epoch_s, day_number, local_hour, is_night, is_small, to_corridor,
+       amount_eur, amount, epoch_s, day_number, local_hour, is_night, is_small, to_corridor,
        cross_border, family_tie, is_cover, is_handle, is_round, gap_days, payments_7d,
        pair_first_s >= sender_first_s + {number(v["new_after_days"], "new_after_days")} * 86400
          AS new_beneficiary,

@@ -4,9 +4,11 @@ Each party starts from its own suspicion ``q`` (the scorecard's probability from
 behaviour, identifiers and referrals); a referred party is a seed and spreads at least
 ``referral_seed``. Then, for a few rounds:
 
-* a beneficiary's network measure is the chance that at least one of its senders is a
-  buyer, 1 - prod(1 - q_sender) ("noisy-or"), counting only suspicion above a floor so
-  that many faintly suspicious customers of a business do not add up to certainty;
+* a beneficiary's network measure is the chance that at least one of its most suspicious
+  senders is a buyer, 1 - prod(1 - q_sender) ("noisy-or") over its ``network_top_senders``
+  strongest senders, counting only suspicion above a floor: a business paid by a thousand
+  faintly suspicious customers must not add up to a certain facilitator, and the measure
+  must not grow with the size of the world;
 * a sender's network measure is, over the beneficiaries he pays, the highest suspicion of
   that beneficiary from everything *but* him: its own behaviour combined with its other
   senders. Leaving him out keeps a sender from raising his own score through a
@@ -42,36 +44,67 @@ def _seeded(q: str, seed: str) -> str:
 
 
 def edges_sql() -> str:
+    """Who paid whom; a link between people who share a surname word is family money."""
     return """SELECT provider, sender_id, beneficiary_id, count(*) AS payments,
-       sum(amount_eur) AS eur
+       sum(amount_eur) AS eur, bool_or(family_tie) AS family
 FROM det_payments GROUP BY provider, sender_id, beneficiary_id"""
 
 
-def facilitator_side_sql(catalogue: Catalogue) -> str:
-    """Per beneficiary: noisy-or of its senders' suspicion, and who they are."""
-    suspect = number(catalogue.values["suspect_threshold"], "suspect_threshold")
-    return f"""
-SELECT e.provider, e.beneficiary_id AS party_id, sum(s.sl) AS lsum,
-       1 - exp(sum(s.sl)) AS m,
-       sum(CASE WHEN s.q >= {suspect} THEN 1 ELSE 0 END) AS suspects,
-       sum(CASE WHEN s.referred THEN 1 ELSE 0 END) AS referred,
-       max_by(e.sender_id, s.q) AS top_sender, max(s.q) AS top_q
+def _share_factor(expected: str, unrelated: str, full: str) -> str:
+    """How much of a beneficiary's clientele looks like buyers, 0-1: a facilitator's
+    unrelated senders are mostly buyers; a business's thousand customers are not, and one
+    referred customer among them does not make it a facilitator."""
+    return f"least(1.0, {expected} / greatest({unrelated}, 1) / {full})"
+
+
+def ranked_edges_sql() -> str:
+    """Each payment link with its sender's suspicion, ranked within the beneficiary."""
+    return """
+SELECT e.provider, e.beneficiary_id, e.sender_id, e.family, s.q, s.qf, s.sl, s.referred,
+       row_number() OVER (PARTITION BY e.provider, e.beneficiary_id
+                          ORDER BY s.sl, e.sender_id) AS r
 FROM det_edges e JOIN det_net_senders s
-  ON s.provider = e.provider AND s.party_id = e.sender_id
-GROUP BY e.provider, e.beneficiary_id"""
+  ON s.provider = e.provider AND s.party_id = e.sender_id"""
 
 
-def buyer_side_sql() -> str:
-    """Per sender: the most suspicious beneficiary he pays, judged without him."""
+def facilitator_side_sql(catalogue: Catalogue) -> str:
+    """Per beneficiary: noisy-or of its most suspicious senders, and who they are."""
+    suspect = number(catalogue.values["suspect_threshold"], "suspect_threshold")
+    k = number(catalogue.values["network_top_senders"], "network_top_senders")
+    top = f"sum(CASE WHEN r <= {k} THEN sl ELSE 0.0 END)"
+    full = number(catalogue.values["suspect_share_full"], "suspect_share_full")
+    return f"""
+WITH sums AS (
+SELECT provider, beneficiary_id AS party_id, {top} AS lsum,
+       coalesce(max(CASE WHEN r = {k} + 1 THEN sl END), 0.0) AS next_sl,
+       sum(CASE WHEN family THEN 0.0 ELSE qf END) AS expected,
+       sum(CASE WHEN family THEN 0 ELSE 1 END) AS unrelated,
+       sum(CASE WHEN q >= {suspect} THEN 1 ELSE 0 END) AS suspects,
+       sum(CASE WHEN referred THEN 1 ELSE 0 END) AS referred,
+       max_by(sender_id, q) AS top_sender, max(q) AS top_q
+FROM det_net_ranked GROUP BY provider, beneficiary_id
+)
+SELECT *, (1 - exp(lsum)) * {_share_factor("expected", "unrelated", full)} AS m FROM sums"""
+
+
+def buyer_side_sql(catalogue: Catalogue) -> str:
+    """Per sender: the most suspicious beneficiary he pays, judged without him (when he
+    is among its most suspicious senders, the next one takes his place)."""
+    k = number(catalogue.values["network_top_senders"], "network_top_senders")
+    full = number(catalogue.values["suspect_share_full"], "suspect_share_full")
+    others = (f"(1 - exp(CASE WHEN e.r <= {k} THEN f.lsum - e.sl + f.next_sl "
+              f"ELSE f.lsum END))")
+    share = _share_factor("(f.expected - CASE WHEN e.family THEN 0.0 ELSE e.qf END)",
+                          "(f.unrelated - CASE WHEN e.family THEN 0 ELSE 1 END)", full)
     return f"""
 WITH per_edge AS (
   SELECT e.provider, e.sender_id, e.beneficiary_id,
-         1 - (1 - least(b.q0, {Q_CAP})) * exp(f.lsum - s.sl) AS f_excl,
-         f.suspects - CASE WHEN s.q >= b.suspect THEN 1 ELSE 0 END AS other_suspects,
-         f.referred - CASE WHEN s.referred THEN 1 ELSE 0 END AS other_referred,
+         CASE WHEN e.family THEN 0.0
+              ELSE 1 - (1 - least(b.q0, {Q_CAP})) * (1 - {others} * {share}) END AS f_excl,
+         f.suspects - CASE WHEN e.q >= b.suspect THEN 1 ELSE 0 END AS other_suspects,
+         f.referred - CASE WHEN e.referred THEN 1 ELSE 0 END AS other_referred,
          b.referred_self
-  FROM det_edges e
-  JOIN det_net_senders s ON s.provider = e.provider AND s.party_id = e.sender_id
+  FROM det_net_ranked e
   JOIN det_net_facilitator f ON f.provider = e.provider AND f.party_id = e.beneficiary_id
   JOIN det_net_beneficiaries b ON b.provider = e.provider AND b.party_id = e.beneficiary_id
 )
@@ -96,13 +129,15 @@ def propagate(execute: Callable[[str], object], catalogue: Catalogue,
         execute(f"""CREATE OR REPLACE TEMP TABLE det_net_senders AS
             WITH seeded AS (SELECT provider, party_id, referred,
                                    {_seeded('q', seed)} AS q FROM det_party_buyer)
-            SELECT provider, party_id, q, ln(1 - least({_above_floor('q', floor)}, {Q_CAP}))
-                   AS sl, referred FROM seeded""")
+            SELECT provider, party_id, q, {_above_floor('q', floor)} AS qf,
+                   ln(1 - least({_above_floor('q', floor)}, {Q_CAP})) AS sl, referred
+            FROM seeded""")
         execute(f"""CREATE OR REPLACE TEMP TABLE det_net_beneficiaries AS
             SELECT provider, party_id, {_seeded('q0', seed)} AS q0, referred AS referred_self,
                    {suspect} AS suspect
             FROM det_party_facilitator""")
+        execute(f"CREATE OR REPLACE TEMP TABLE det_net_ranked AS {ranked_edges_sql()}")
         execute(f"CREATE OR REPLACE TEMP TABLE det_net_facilitator AS "
                 f"{facilitator_side_sql(catalogue)}")
-        execute(f"CREATE OR REPLACE TEMP TABLE det_net_buyer AS {buyer_side_sql()}")
+        execute(f"CREATE OR REPLACE TEMP TABLE det_net_buyer AS {buyer_side_sql(catalogue)}")
         rescore(n)

@@ -237,11 +237,14 @@ def read_truth(path: Path) -> dict[tuple[str, str], str]:
         return {(r["side"], r["party_id"]): r["role"] for r in csv.DictReader(fh)}
 
 
-def top1_ceiling(family: Family, group: str) -> float:
-    """The most recall in the top 1% can reach when positives outnumber that 1%."""
+def top1_ceiling(family: Family, group: str, figure: str = "recall") -> float:
+    """The most recall (or precision) in the top 1% can reach: recall when positives
+    outnumber that 1%, precision when the 1% outnumbers the positives."""
     tops = [max(1, int(np.ceil(0.01 * s.parties[group]))) for s in family.seeds]
-    return float(np.mean([min(1.0, t / s.positives[group])
-                          for t, s in zip(tops, family.seeds, strict=True)]))
+    return float(np.mean([
+        min(1.0, t / s.positives[group]) if figure == "recall"
+        else min(1.0, s.positives[group] / t)
+        for t, s in zip(tops, family.seeds, strict=True)]))
 
 
 __all__ = ["FIGURES", "METHODS", "TARGETS", "BenchResult", "Family", "Figure", "SeedResult",

@@ -101,6 +101,10 @@ def _family_text(family: Family) -> list[str]:
         if ceiling < 1:
             lines[-1] += (f" The top 1% can hold at most {ceiling:.0%} of the {group}, "
                           "which caps its recall.")
+        precision = top1_ceiling(family, group, "precision")
+        if precision < 1:
+            lines[-1] += (f" There are fewer {group} than places in the top 1%: precision "
+                          f"there cannot exceed {precision:.2f} on average.")
     lines += ["",
               "| target (Sentinelle, mean over seeds) | value | worst seed | needed | verdict |",
               "|---|---:|---:|---:|---|"]
