@@ -13,7 +13,7 @@ from sentinelle.cli.common import console, progress_bar
 from sentinelle.settings import resolve
 
 DEFAULT_SEEDS = "1-5"
-DEFAULT_HELD_OUT = "101-105"
+DEFAULT_HELD_OUT = "201-205"
 DEFAULT_CACHE = Path("bench-worlds")
 DEFAULT_OUT = Path("docs/benchmarks.md")
 
@@ -57,12 +57,15 @@ def bench(
         result = run_bench(cache, scale, families, user=settings["user"],
                            params=param or [], progress=progress,
                            memory_limit=settings["memory_limit"], threads=settings["threads"])
+    # Each scale has its own section and plot, so a larger check sits beside scale 1.
+    section = SECTION if scale == 1 else f"{SECTION}-s{scale:g}"
+    picture = PLOT if scale == 1 else PLOT.replace(".png", f"-s{scale:g}.png")
     out.parent.mkdir(parents=True, exist_ok=True)
-    plot(result, out.parent / PLOT)
-    text = render(result, _command(scale, seeds, held_out, out, param or []))
-    write_section(out, SECTION, text)
+    plot(result, out.parent / picture)
+    text = render(result, _command(scale, seeds, held_out, out, param or []), picture)
+    write_section(out, section, text)
     console.print(Markdown(text))
-    console.print(f"Written to {out} (section '{SECTION}') and {out.parent / PLOT}.")
+    console.print(f"Written to {out} (section '{section}') and {out.parent / picture}.")
 
 
 def _command(scale: float, seeds: str, held_out: str, out: Path, params: list[str]) -> str:

@@ -76,6 +76,9 @@ class SeedResult:
     parties: dict[str, int] = field(default_factory=dict)  # group → parties ranked
     positives: dict[str, int] = field(default_factory=dict)  # group → true ones among them
     seconds: dict[str, float] = field(default_factory=dict)  # stage → seconds
+    # group → Brier score, and precision and recall of the alerts (Sentinelle only: the
+    # baselines' scores are not probabilities and raise no alerts).
+    calibration: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,9 @@ class Family:
 
     def spread(self, method: str, figure: Figure) -> Spread:
         return spread([s.values[method][figure.key] for s in self.seeds])
+
+    def calibration(self, group: str, what: str) -> Spread:
+        return spread([s.calibration[group][what] for s in self.seeds])
 
     def mean_count(self, what: str, group: str) -> float:
         return float(np.mean([getattr(s, what)[group] for s in self.seeds]))
@@ -224,11 +230,25 @@ def measure_world(world: World, catalogue: Catalogue, *, user: str,
             ranking = rankings[method][role]
             scores = np.array([ranking.get(p, -np.inf) for p in universe], dtype=float)
             quality = rank_quality(scores, labels).as_dict()
+            if method == "sentinelle" and group != "unreferred buyers":
+                result.calibration[group] = calibration(
+                    scores, labels, float(catalogue.values["alert_threshold"]))
             values = result.values.setdefault(method, {})
             for f in FIGURES:
                 if f.group == group:
                     values[f.key] = quality[f.metric]
     return result
+
+
+def calibration(scores: np.ndarray, labels: np.ndarray, threshold: float) -> dict[str, float]:
+    """How far the scores are from probabilities (Brier score: mean squared error against
+    the truth, 0 is perfect), and how good the alerts raised at ``threshold`` are."""
+    alerted = scores >= threshold
+    hits = int((alerted & labels).sum())
+    return {"brier": float(np.mean((scores - labels) ** 2)),
+            "alert_precision": hits / max(1, int(alerted.sum())),
+            "alert_recall": hits / max(1, int(labels.sum())),
+            "alerts": float(alerted.sum())}
 
 
 def read_truth(path: Path) -> dict[tuple[str, str], str]:

@@ -72,8 +72,9 @@ def _family_title(family: Family) -> str:
     return f"Held-out {which} (never looked at while tuning)"
 
 
-def _cell(s: Spread) -> str:
-    return f"{s.mean:.3f} ± {s.std:.3f} ({s.min:.2f}–{s.max:.2f})"
+def _cell(s: Spread, digits: int = 3) -> str:
+    low = max(2, digits - 1)
+    return f"{s.mean:.{digits}f} ± {s.std:.{digits}f} ({s.min:.{low}f}–{s.max:.{low}f})"
 
 
 def _mean(seeds: list[SeedResult], stage: str) -> float:
@@ -123,6 +124,16 @@ def _family_text(family: Family) -> list[str]:
              + (f" ({len(built)} of {len(seeds)} built in this run, the others reused)"
                 if len(built) < len(seeds) else "")
              if built else "every world reused from the cache")
+    lines += ["", "Sentinelle's scores read as probabilities, and its alerts (score ≥ the "
+              "alert threshold):", "",
+              "| role | Brier score (0 is perfect) | alerts per world | precision of the "
+              "alerts | recall of the alerts |", "|---|---:|---:|---:|---:|"]
+    for group in ("buyers", "facilitators"):
+        lines.append(
+            f"| {group} | {_cell(family.calibration(group, 'brier'), 4)} | "
+            f"{family.calibration(group, 'alerts').mean:,.0f} | "
+            f"{_cell(family.calibration(group, 'alert_precision'))} | "
+            f"{_cell(family.calibration(group, 'alert_recall'))} |")
     lines += ["", f"Time per seed, on average: {world}; detection "
               f"{_mean(family.seeds, 'detect'):.1f} s; both baselines "
               f"{_mean(family.seeds, 'baselines'):.1f} s."]
@@ -133,7 +144,8 @@ def render(result: BenchResult, command: str, plot: str | None = PLOT) -> str:
     """The section's markdown."""
     params = ", ".join(f"`{p}`" for p in result.params) or "the defaults"
     lines = [
-        "## Detection quality", "",
+        "## Detection quality" + ("" if result.scale == 1 else f" at scale {result.scale:g}"),
+        "",
         f"Measured {result.measured_on} on {machine()}, by `{command}` "
         f"({result.seconds:.0f} s in all). Catalogue digest `{result.catalogue_digest}`, "
         f"parameters: {params}. Synthetic worlds at scale {result.scale:g}, one per seed.", "",

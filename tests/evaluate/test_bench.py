@@ -47,8 +47,10 @@ def test_bench_writes_the_section_and_the_plot(tmp_path):
     assert "sentinelle bench --scale 0.02 --seeds 1 --held-out 900" in text
     assert "### Tuning seed 1" in text
     assert "### Held-out seed 900 (never looked at while tuning)" in text
-    assert "![" in text and "(benchmarks-detection.png)" in text
-    png = tmp_path / "benchmarks-detection.png"
+    # A scale other than 1 has its own section and plot, beside the scale-1 ones.
+    assert "<!-- bench:detection-s0.02 -->" in text and "## Detection quality at scale 0.02" in text
+    assert "![" in text and "(benchmarks-detection-s0.02.png)" in text
+    png = tmp_path / "benchmarks-detection-s0.02.png"
     assert png.read_bytes()[:4] == b"\x89PNG"
 
     rows = [line for line in text.splitlines()
@@ -61,6 +63,8 @@ def test_bench_writes_the_section_and_the_plot(tmp_path):
             mean, std, least, most = map(float, re.findall(r"-?\d+\.\d+", cell))
             assert all(math.isfinite(v) and 0 <= v <= 1 for v in (mean, std, least, most))
     assert re.search(r"\*\*(meets|MISSES)", text)
+    brier = re.search(r"\| buyers \| (\d+\.\d+) ± .*\| (\d+\.\d+) ± .*\| (\d+\.\d+) ± ", text)
+    assert brier and all(0 <= float(v) <= 1 for v in brier.groups())
 
     again = runner.invoke(app, args)  # the worlds are reused; the section replaced
     assert again.exit_code == 0, again.output
