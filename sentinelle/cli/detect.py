@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -189,6 +190,59 @@ def explain(
         console.print(table)
 
 
+def network(
+    db: DbOption = None,
+    limit: Annotated[int, typer.Option(help="Hubs to show.")] = 10,
+    senders: Annotated[int, typer.Option(help="Senders to list per hub.")] = 5,
+) -> None:
+    """Facilitator hubs: the beneficiaries paid by the most suspected buyers, and who they are."""
+    with warehouse(db, viewing=("network", f"limit={limit}")) as wh:
+        _require_run(wh)
+        threshold = float(json.loads(wh.scalar(
+            "SELECT parameters FROM det_runs ORDER BY started_at DESC LIMIT 1"))
+            ["alert_threshold"])
+        hubs = wh.execute(
+            """SELECT l.provider, l.beneficiary_id, any_value(s.name), any_value(s.country),
+                      max(l.beneficiary_score),
+                      count(*) FILTER (WHERE l.sender_score >= ?) AS suspects,
+                      count(*) FILTER (WHERE l.sender_referred) AS referred,
+                      count(*) FILTER (WHERE l.sender_score < ? AND NOT l.family) AS leads,
+                      sum(l.payments) FILTER (WHERE l.sender_score >= ?),
+                      sum(l.eur) FILTER (WHERE l.sender_score >= ?)
+               FROM det_links l JOIN det_scores s ON s.role = 'facilitator'
+                AND s.provider = l.provider AND s.party_id = l.beneficiary_id
+               GROUP BY l.provider, l.beneficiary_id
+               HAVING count(*) FILTER (WHERE l.sender_score >= ?) > 0
+               ORDER BY suspects DESC, max(l.beneficiary_score) DESC LIMIT ?""",
+            [threshold] * 5 + [limit]).fetchall()
+        who = {}
+        for provider, bid, *_ in hubs:
+            who[(provider, bid)] = wh.execute(
+                """SELECT l.sender_id, s.name, s.country, l.sender_score, l.payments, l.eur,
+                          l.sender_referred
+                   FROM det_links l JOIN det_scores s ON s.role = 'buyer'
+                    AND s.provider = l.provider AND s.party_id = l.sender_id
+                   WHERE l.provider = ? AND l.beneficiary_id = ? AND NOT l.family
+                   ORDER BY l.sender_score DESC LIMIT ?""", [provider, bid, senders]).fetchall()
+    table = RichTable(title=f"Facilitator hubs (senders scoring ≥ {threshold:g} count as "
+                      "suspected buyers)", show_lines=True)
+    table.add_column("beneficiary", no_wrap=True)
+    table.add_column("score", justify="right")
+    table.add_column("suspected / referred / other senders", justify="right")
+    table.add_column("from suspects", justify="right")
+    table.add_column("strongest senders", ratio=1, min_width=30)
+    for provider, bid, name, country, score, suspects, referred, leads, n, eur in hubs:
+        listed = "\n".join(
+            f"{sid} {sname or ''} ({scountry or '?'}) {sscore:.2f}"
+            + (", referred" if sref else "") + f", {spay} payments, EUR {seur:,.0f}"
+            for sid, sname, scountry, sscore, spay, seur, sref in who[(provider, bid)])
+        table.add_row(f"{bid} [dim]{provider}[/]\n{name or ''} ({country or '?'})",
+                      f"{score:.2f}", f"{suspects} / {referred} / {leads}",
+                      f"{n:,} payments\nEUR {eur:,.0f}", listed)
+    console.print(table)
+    console.print("Every link with either side scoring ≥ lead_threshold is in det_links.")
+
+
 def indicators(
     indicators: IndicatorsOption = None,
     param: ParamOption = None,
@@ -240,4 +294,4 @@ def export_scores(
     console.print(f"wrote {n:,} scored parties to {out}")
 
 
-COMMANDS: list[Callable[..., None]] = [detect, alerts, explain, indicators]
+COMMANDS: list[Callable[..., None]] = [detect, alerts, explain, network, indicators]

@@ -337,6 +337,23 @@ def _publish(wh: Warehouse, run: DetectionRun, catalogue: Catalogue, user: str,
                    s.provider, s.party_id) AS alert_no, s.role, s.provider, s.party_id,
                    s.score, s.rank, s.reasons
             FROM det_new_scores s JOIN det_alert_parties a USING (role, provider, party_id)""")
+        lead = compiler.number(catalogue.values["lead_threshold"], "lead_threshold")
+        wh.execute(f"""CREATE OR REPLACE TABLE det_links AS
+            SELECT e.provider, e.sender_id, e.beneficiary_id, e.payments,
+                   CAST(e.eur AS DECIMAL(18, 2)) AS eur, e.family,
+                   s.score AS sender_score, b.score AS beneficiary_score,
+                   coalesce(sp.referred, false) AS sender_referred,
+                   coalesce(bp.referred, false) AS beneficiary_referred
+            FROM det_edges e
+            JOIN det_final_buyer s ON s.provider = e.provider AND s.party_id = e.sender_id
+            JOIN det_final_facilitator b
+              ON b.provider = e.provider AND b.party_id = e.beneficiary_id
+            LEFT JOIN det_static_buyer sp
+              ON sp.provider = e.provider AND sp.party_id = e.sender_id
+            LEFT JOIN det_static_facilitator bp
+              ON bp.provider = e.provider AND bp.party_id = e.beneficiary_id
+            WHERE s.score >= {lead} OR b.score >= {lead}
+            ORDER BY e.provider, e.beneficiary_id, e.sender_id""")
         wh.execute("""CREATE OR REPLACE TABLE det_evidence AS
             SELECT e.role, e.provider, e.party_id, e.indicator, e.txn_id
             FROM det_new_evidence e ORDER BY e.role, e.provider, e.party_id, e.indicator,

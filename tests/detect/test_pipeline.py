@@ -80,6 +80,8 @@ def test_detect_alerts_explain_and_export_are_recorded(world: Path, tmp_path: Pa
     out = _cli(world, "detect", "--timings")
     assert "Detection run" in out and "prepare payments" in out
     alerts = _cli(world, "alerts", "--limit", "3")
+    hubs = _cli(world, "network", "--limit", "2")
+    assert "Facilitator hubs" in hubs and "suspected / referred / other senders" in hubs
     assert "buyer alerts" in alerts and "facilitator alerts" in alerts
     with open_warehouse(world / "w.duckdb", read_only=True) as wh:
         top = wh.scalar("SELECT party_id FROM det_alerts WHERE role = 'buyer' "
@@ -101,7 +103,20 @@ def test_detect_alerts_explain_and_export_are_recorded(world: Path, tmp_path: Pa
     assert ("analyst1", "alerts") in commands
     assert ("analyst1", "explain") in commands
     assert ("analyst1", "export scores") in commands
+    assert ("analyst1", "network") in commands
     assert any(d == f"buyer {top}" for _, c, d in log if c == "explain")
+
+
+def test_links_keep_the_network_around_every_lead(world: Path) -> None:
+    with open_warehouse(world / "w.duckdb", read_only=True) as wh:
+        missing = wh.scalar("""
+            SELECT count(*) FROM det_alerts a WHERE NOT EXISTS (
+              SELECT 1 FROM det_links l WHERE l.provider = a.provider AND
+                (a.role = 'buyer' AND l.sender_id = a.party_id OR
+                 a.role = 'facilitator' AND l.beneficiary_id = a.party_id))""")
+        weak = wh.scalar("SELECT count(*) FROM det_links "
+                         "WHERE greatest(sender_score, beneficiary_score) < 0.1")
+    assert missing == 0 and weak == 0
 
 
 def test_indicators_lists_the_catalogue_with_sources() -> None:
