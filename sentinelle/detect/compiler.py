@@ -93,7 +93,8 @@ def payments_sql(catalogue: Catalogue, dialect: DuckDBDialect) -> str:
     night = (f"(local_hour >= {hour_from} OR local_hour < {hour_to})"
              if v["night_from_hour"] > v["night_to_hour"]
              else f"(local_hour >= {hour_from} AND local_hour < {hour_to})")
-    offset = ("CASE WHEN right(t.timestamp_raw, 1) IN ('Z', 'z') THEN NULL "
+    # "Z" says the time is in UTC, not where the payer was: the offset is unknown.
+    offset = (f"CASE WHEN {dialect.ends_with('t.timestamp_raw', ('Z', 'z'))} THEN NULL "
               "ELSE t.timestamp_offset_min END")
     epoch = dialect.epoch_seconds("t.timestamp")
     tie = dialect.words_overlap("t.sender_name_surname", "t.beneficiary_name_surname")

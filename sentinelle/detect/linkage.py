@@ -61,7 +61,7 @@ _SIDES = {
 }
 
 
-def referral_matches_sql() -> str:
+def referral_matches_sql(dialect: DuckDBDialect) -> str:
     """Every (referral, party) pair that agrees exactly on an email, a phone, an account,
     or a name with a birth date; a referral about a buyer is matched to senders, about a
     facilitator to beneficiaries, and about an unknown role to both."""
@@ -85,7 +85,7 @@ def referral_matches_sql() -> str:
     return f"""
 WITH parties AS ({parties}), matched AS ({matched})
 SELECT referral_id, source, role, provider, party_id,
-       string_agg(DISTINCT matched_on, ', ') AS matched_on
+       {dialect.distinct_text_agg("matched_on", ", ")} AS matched_on
 FROM matched GROUP BY referral_id, source, role, provider, party_id"""
 
 

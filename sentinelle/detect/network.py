@@ -25,6 +25,7 @@ from collections.abc import Callable
 
 from sentinelle.detect.catalogue import Catalogue
 from sentinelle.detect.compiler import number
+from sentinelle.warehouse.dialect import DuckDBDialect
 
 # ln(1 - q) is unbounded at q = 1; a cap keeps "others" computable by subtraction.
 Q_CAP = 0.999
@@ -117,27 +118,26 @@ FROM per_edge GROUP BY provider, sender_id"""
 
 
 def propagate(execute: Callable[[str], object], catalogue: Catalogue,
-              rescore: Callable[[int], None]) -> None:
+              rescore: Callable[[int], None], dialect: DuckDBDialect) -> None:
     """Run the rounds. ``rescore(round)`` recomputes every party's ``q`` from the network
     measures of the round (the scorecard's own formula, in the runner)."""
     rounds = int(catalogue.values["network_rounds"])
     suspect = number(catalogue.values["suspect_threshold"], "suspect_threshold")
     floor = catalogue.values["propagation_floor"]
     seed = number(catalogue.values["referral_seed"], "referral_seed")
-    execute(f"CREATE OR REPLACE TEMP TABLE det_edges AS {edges_sql()}")
+    execute(dialect.temp_table("det_edges", edges_sql()))
     for n in range(1, max(1, rounds) + 1):
-        execute(f"""CREATE OR REPLACE TEMP TABLE det_net_senders AS
+        execute(dialect.temp_table("det_net_senders", f"""
             WITH seeded AS (SELECT provider, party_id, referred,
                                    {_seeded('q', seed)} AS q FROM det_party_buyer)
             SELECT provider, party_id, q, {_above_floor('q', floor)} AS qf,
                    ln(1 - least({_above_floor('q', floor)}, {Q_CAP})) AS sl, referred
-            FROM seeded""")
-        execute(f"""CREATE OR REPLACE TEMP TABLE det_net_beneficiaries AS
+            FROM seeded"""))
+        execute(dialect.temp_table("det_net_beneficiaries", f"""
             SELECT provider, party_id, {_seeded('q0', seed)} AS q0, referred AS referred_self,
                    {suspect} AS suspect
-            FROM det_party_facilitator""")
-        execute(f"CREATE OR REPLACE TEMP TABLE det_net_ranked AS {ranked_edges_sql()}")
-        execute(f"CREATE OR REPLACE TEMP TABLE det_net_facilitator AS "
-                f"{facilitator_side_sql(catalogue)}")
-        execute(f"CREATE OR REPLACE TEMP TABLE det_net_buyer AS {buyer_side_sql(catalogue)}")
+            FROM det_party_facilitator"""))
+        execute(dialect.temp_table("det_net_ranked", ranked_edges_sql()))
+        execute(dialect.temp_table("det_net_facilitator", facilitator_side_sql(catalogue)))
+        execute(dialect.temp_table("det_net_buyer", buyer_side_sql(catalogue)))
         rescore(n)

@@ -77,41 +77,42 @@ def detect(wh: Warehouse, catalogue: Catalogue, *, user: str, scorer: str = "sco
 
     step(STEPS[0])
     _load_inputs(wh, catalogue)
-    sql(f"CREATE OR REPLACE TEMP TABLE det_payments AS {compiler.payments_sql(catalogue, dialect)}")
+    sql(dialect.temp_table("det_payments", compiler.payments_sql(catalogue, dialect)))
 
     step(STEPS[1])
     for role in ROLES:
-        sql(f"CREATE OR REPLACE TEMP TABLE det_m_{role} AS "
-            f"{compiler.measures_sql(catalogue, role)}")
+        sql(dialect.temp_table(f"det_m_{role}", compiler.measures_sql(catalogue, role)))
 
     step(STEPS[2])
-    sql(f"CREATE OR REPLACE TEMP TABLE det_ident AS "
-        f"{linkage.identifiers_sql(catalogue, dialect)}")
-    sql(f"CREATE OR REPLACE TABLE det_referral_matches AS {linkage.referral_matches_sql()}")
-    sql(f"CREATE OR REPLACE TEMP TABLE det_ref AS {linkage.referral_measures_sql(dialect)}")
+    sql(dialect.temp_table("det_ident", linkage.identifiers_sql(catalogue, dialect)))
+    sql(f"CREATE OR REPLACE TABLE det_referral_matches AS "
+        f"{linkage.referral_matches_sql(dialect)}")
+    sql(dialect.temp_table("det_ref", linkage.referral_measures_sql(dialect)))
     for role in ROLES:
-        sql(_static_sql(catalogue, role))
-        sql(_party_sql(catalogue, role, weights[role], with_network=False))
+        sql(dialect.temp_table(f"det_static_{role}", _static_sql(catalogue, role)))
+        sql(dialect.temp_table(f"det_party_{role}",
+                               _party_sql(catalogue, role, weights[role], with_network=False)))
 
     step(STEPS[3])
 
     def rescore(_round: int) -> None:
         for role in ROLES:
-            sql(_party_sql(catalogue, role, scorecard_weights(catalogue, role),
-                           with_network=True))
-    network.propagate(sql, catalogue, rescore)
+            sql(dialect.temp_table(f"det_party_{role}", _party_sql(
+                catalogue, role, scorecard_weights(catalogue, role), with_network=True)))
+    network.propagate(sql, catalogue, rescore, dialect)
 
     step(STEPS[4])
     for role in ROLES:
-        sql(_final_sql(catalogue, role, weights[role], dialect))
-    sql(_contributions_sql(catalogue, dialect))
-    sql(_scores_sql(dialect))
+        sql(dialect.temp_table(f"det_final_{role}",
+                               _final_sql(catalogue, role, weights[role], dialect)))
+    sql(dialect.temp_table("det_new_contributions", _contributions_sql(catalogue, dialect)))
+    sql(dialect.temp_table("det_new_scores", _scores_sql(dialect)))
 
     step(STEPS[5])
     threshold = compiler.number(catalogue.values["alert_threshold"], "alert_threshold")
-    sql(f"""CREATE OR REPLACE TEMP TABLE det_alert_parties AS
-        SELECT role, provider, party_id FROM det_new_scores WHERE score >= {threshold}""")
-    _evidence(wh, catalogue)
+    sql(dialect.temp_table("det_alert_parties", f"""
+        SELECT role, provider, party_id FROM det_new_scores WHERE score >= {threshold}"""))
+    _evidence(wh, catalogue, dialect)
     for role in ROLES:
         run.parties[role] = wh.scalar("SELECT count(*) FROM det_new_scores WHERE role = ?",
                                       [role])
@@ -120,7 +121,7 @@ def detect(wh: Warehouse, catalogue: Catalogue, *, user: str, scorer: str = "sco
     marks.append(("", time.perf_counter()))
     run.seconds = {name: round(end - start, 2)
                    for (name, start), (_, end) in zip(marks, marks[1:], strict=False)}
-    _publish(wh, run, catalogue, user, started)
+    _publish(wh, run, catalogue, user, started, dialect)
     return run
 
 
@@ -178,7 +179,7 @@ def _static_sql(catalogue: Catalogue, role: str) -> str:
     ident = ("LEFT JOIN det_ident id ON id.provider = m.provider AND id.party_id = m."
              + key) if role == "facilitator" else ""
     scorecard = scorecard_weights(catalogue, role)
-    return f"""CREATE OR REPLACE TEMP TABLE det_static_{role} AS
+    return f"""
 WITH base AS (
   SELECT m.{provider} AS provider, m.{key} AS party_id, m.name, m.country, m.payments, m.eur,
          m.last_s, coalesce(r.m, 0) > 0 AS referred, {", ".join(cols)}
@@ -200,13 +201,13 @@ def _party_sql(catalogue: Catalogue, role: str, weights: Weights, with_network: 
     nets = catalogue.for_role(role, "network")
     if not with_network or not nets:
         extra = ", ".join(f"CAST(NULL AS DOUBLE) AS m_{i.id}, 0.0 AS s_{i.id}" for i in nets)
-        return (f"CREATE OR REPLACE TEMP TABLE det_party_{role} AS SELECT st.*, "
-                f"{extra + ', ' if extra else ''}st.q0 AS q FROM det_static_{role} st")
+        return (f"SELECT st.*, {extra + ', ' if extra else ''}st.q0 AS q "
+                f"FROM det_static_{role} st")
     cols = ", ".join(f"n.m AS m_{i.id}, {compiler.strength_sql(i, 'n.m', 'st.payments')} "
                      f"AS s_{i.id}" for i in nets)
     points = "st.beh_points + " + " + ".join(
         f"{weights.of(i)!r} * {compiler.strength_sql(i, 'n.m', 'st.payments')}" for i in nets)
-    return f"""CREATE OR REPLACE TEMP TABLE det_party_{role} AS
+    return f"""
 SELECT st.*, {cols}, {score_sql(weights, points)} AS q
 FROM det_static_{role} st LEFT JOIN det_net_{role} n
   ON n.provider = st.provider AND n.party_id = st.party_id"""
@@ -238,7 +239,7 @@ def _final_sql(catalogue: Catalogue, role: str, weights: Weights,
     net_cols = "".join(f", {_network_detail(role, dialect)} AS d_{i.id}" for i in nets)
     total = points_sql(weights, indicators)
     points = ", ".join(f"{weights.of(i)!r} * s_{i.id} AS p_{i.id}" for i in indicators)
-    return f"""CREATE OR REPLACE TEMP TABLE det_final_{role} AS
+    return f"""
 WITH p AS (
   SELECT p.*{net_cols}
   FROM det_party_{role} p
@@ -264,8 +265,7 @@ def _contributions_sql(catalogue: Catalogue, dialect: DuckDBDialect) -> str:
                 f"AS indicator, CAST(m_{i.id} AS DOUBLE) AS value, s_{i.id} AS strength, "
                 f"p_{i.id} AS points, {contribution} AS contribution, {reason} AS reason "
                 f"FROM det_final_{role} WHERE s_{i.id} > 0")
-    return ("CREATE OR REPLACE TEMP TABLE det_new_contributions AS\n"
-            + "\nUNION ALL\n".join(parts))
+    return "\nUNION ALL\n".join(parts)
 
 
 def _scores_sql(dialect: DuckDBDialect) -> str:
@@ -275,7 +275,7 @@ def _scores_sql(dialect: DuckDBDialect) -> str:
     parts = " UNION ALL ".join(
         f"SELECT '{role}' AS role, provider, party_id, name, country, payments, eur, "
         f"last_s, score, base, points, rank FROM det_final_{role}" for role in ROLES)
-    return f"""CREATE OR REPLACE TEMP TABLE det_new_scores AS
+    return f"""
 WITH s AS ({parts}),
 r AS (SELECT role, provider, party_id, {listed} AS reasons FROM det_new_contributions
       GROUP BY role, provider, party_id)
@@ -284,7 +284,7 @@ FROM s LEFT JOIN r USING (role, provider, party_id)"""
 
 
 # ---------------------------------------------------------------------------- evidence
-def _evidence(wh: Warehouse, catalogue: Catalogue) -> None:
+def _evidence(wh: Warehouse, catalogue: Catalogue, dialect: DuckDBDialect) -> None:
     """The payments behind each fired indicator of each alert."""
     parts = [compiler.evidence_sql(catalogue, i) for i in catalogue.indicators
              if i.kind == "aggregate"]
@@ -313,12 +313,12 @@ JOIN det_payments p ON p.provider = a.provider AND p.beneficiary_id = a.party_id
 JOIN det_party_buyer s ON s.provider = p.provider AND s.party_id = p.sender_id
 WHERE a.role = 'facilitator' AND (s.q >= {suspect} OR s.referred)""")
     union = "\nUNION ALL\n".join(parts + network_parts)
-    wh.execute(f"CREATE OR REPLACE TEMP TABLE det_new_evidence AS {fired.format(u=union)}")
+    wh.execute(dialect.temp_table("det_new_evidence", fired.format(u=union)))
 
 
 # ---------------------------------------------------------------------------- publish
 def _publish(wh: Warehouse, run: DetectionRun, catalogue: Catalogue, user: str,
-             started: datetime) -> None:
+             started: datetime, dialect: DuckDBDialect) -> None:
     """Replace the previous run's results in one transaction."""
     now = datetime.now(UTC).replace(tzinfo=None)
     wh.execute("BEGIN TRANSACTION")
@@ -326,7 +326,7 @@ def _publish(wh: Warehouse, run: DetectionRun, catalogue: Catalogue, user: str,
         wh.execute(f"""CREATE OR REPLACE TABLE det_scores AS
             SELECT '{run.run_id}' AS run_id, role, provider, party_id, name, country,
                    payments, CAST(eur AS DECIMAL(18, 2)) AS eur,
-                   make_timestamp(CAST(last_s * 1000000 AS BIGINT)) AS last_payment_at,
+                   {dialect.timestamp_from_epoch("last_s")} AS last_payment_at,
                    score, base, points, rank, reasons
             FROM det_new_scores ORDER BY role, rank""")
         wh.execute("""CREATE OR REPLACE TABLE det_contributions AS

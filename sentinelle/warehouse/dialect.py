@@ -54,6 +54,19 @@ class DuckDBDialect:
         return f"md5_number_lower({expr})"
 
     # --- detection -------------------------------------------------------------------
+    def temp_table(self, name: str, select: str) -> str:
+        """A statement that (re)creates a session-scoped table from a query; Spark would
+        cache a temporary view instead."""
+        return f"CREATE OR REPLACE TEMP TABLE {name} AS {select}"
+
+    def timestamp_from_epoch(self, seconds_expr: str) -> str:
+        return f"make_timestamp(CAST({seconds_expr} * 1000000 AS BIGINT))"
+
+    def ends_with(self, expr: str, suffixes: tuple[str, ...]) -> str:
+        listed = ", ".join(string_literal(x) for x in suffixes)
+        return f"right({expr}, 1) IN ({listed})" if all(len(x) == 1 for x in suffixes) \
+            else " OR ".join(f"ends_with({expr}, {string_literal(x)})" for x in suffixes)
+
     def epoch_seconds(self, ts_expr: str) -> str:
         return f"epoch({ts_expr})"
 
