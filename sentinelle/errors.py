@@ -89,3 +89,19 @@ class DetectionError(SentinelleError):
 
 class LabelsError(CatalogueError):
     """An outcomes (labels) file cannot train a model: a bad row, too few cases per role."""
+
+
+class AuthError(SentinelleError):
+    """Sign-in refused: unknown account, wrong password, disabled or locked account."""
+
+
+class Forbidden(SentinelleError):
+    """The signed-in user's role or case membership does not allow this."""
+
+
+class NotFound(SentinelleError):
+    """No such party, case, file or user (or not one the user may know exists)."""
+
+
+class ReviewError(SentinelleError):
+    """A request the case database cannot carry out as asked (missing reason, bad status)."""

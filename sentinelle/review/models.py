@@ -1,0 +1,229 @@
+"""The case database: accounts, the alert queue's state, decisions, cases and the audit log.
+
+What detection found lives in the warehouse (DuckDB); what people do about it lives here,
+in a SQLite file by default or PostgreSQL for a team. A party is named the way the
+warehouse names it: (role, provider, party_id). Nothing here is ever deleted: a decision
+is a new row, a status change is a new row, a file is stored once under its SHA-256.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+ROLES = ("analyst", "investigator", "supervisor", "auditor", "admin")
+ALERT_STATUSES = ("new", "assigned", "escalated", "false_positive", "needs_information")
+DECISIONS = {"escalate": "escalated", "false_positive": "false_positive",
+             "needs_information": "needs_information"}
+CASE_STATUSES = ("open", "investigating", "referred", "closed")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))  # one of ROLES
+    password_hash: Mapped[str] = mapped_column(String(200))  # Argon2id
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    password_changed_at: Mapped[datetime] = mapped_column(DateTime)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class LoginSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored."""
+
+    __tablename__ = "login_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    user: Mapped[User] = relationship()
+
+
+class LoginAttempt(Base):
+    """Every attempt, for throttling by account and by address."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+
+
+class AlertState(Base):
+    """Where an alert stands in the queue: its status and who has it."""
+
+    __tablename__ = "alert_states"
+    __table_args__ = (UniqueConstraint("role", "provider", "party_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))
+    provider: Mapped[str] = mapped_column(String(200))
+    party_id: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(30), default="new")  # one of ALERT_STATUSES
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+
+
+class Disposition(Base):
+    """A decision on an alert, with its reason. Later decisions add rows; the latest
+    counts. Dispositions are the labels the glass-box model learns from."""
+
+    __tablename__ = "dispositions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), index=True)
+    provider: Mapped[str] = mapped_column(String(200))
+    party_id: Mapped[str] = mapped_column(String(200), index=True)
+    decision: Mapped[str] = mapped_column(String(30))  # a key of DECISIONS
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime] = mapped_column(DateTime)
+    run_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # detection run
+    score: Mapped[float | None] = mapped_column(nullable=True)  # the score then
+    scorer: Mapped[str | None] = mapped_column(String(40), nullable=True)  # model version
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(30), default="open")  # one of CASE_STATUSES
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    members: Mapped[list[CaseMember]] = relationship(back_populates="case")
+    subjects: Mapped[list[CaseSubject]] = relationship(back_populates="case")
+    notes: Mapped[list[CaseNote]] = relationship(back_populates="case",
+                                                 order_by="CaseNote.created_at")
+    files: Mapped[list[CaseFile]] = relationship(back_populates="case")
+    history: Mapped[list[CaseStatusChange]] = relationship(
+        back_populates="case", order_by="CaseStatusChange.changed_at")
+
+
+class CaseMember(Base):
+    """Need to know: a case is visible to its members and to supervisors only."""
+
+    __tablename__ = "case_members"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    added_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[datetime] = mapped_column(DateTime)
+
+    case: Mapped[Case] = relationship(back_populates="members")
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class CaseSubject(Base):
+    __tablename__ = "case_subjects"
+    __table_args__ = (UniqueConstraint("case_id", "role", "provider", "party_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    role: Mapped[str] = mapped_column(String(20))
+    provider: Mapped[str] = mapped_column(String(200))
+    party_id: Mapped[str] = mapped_column(String(200))
+    added_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[datetime] = mapped_column(DateTime)
+
+    case: Mapped[Case] = relationship(back_populates="subjects")
+
+
+class CaseNote(Base):
+    __tablename__ = "case_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    text: Mapped[str] = mapped_column(Text)
+
+    case: Mapped[Case] = relationship(back_populates="notes")
+    author: Mapped[User] = relationship()
+
+
+class CaseFile(Base):
+    """An attached file, stored once under its SHA-256 and never altered."""
+
+    __tablename__ = "case_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    filename: Mapped[str] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(200))
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime)
+
+    case: Mapped[Case] = relationship(back_populates="files")
+
+
+class CaseStatusChange(Base):
+    __tablename__ = "case_status_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    old_status: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    new_status: Mapped[str] = mapped_column(String(30))
+    changed_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[datetime] = mapped_column(DateTime)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    case: Mapped[Case] = relationship(back_populates="history")
+
+
+class AuditEntry(Base):
+    """One line of the append-only, hash-chained audit log.
+
+    ``hash`` = SHA-256 of the previous entry's hash and this entry's canonical content
+    (seq, at, username, role, action, target, detail, ip). Changing, inserting or
+    deleting an entry breaks the chain at that entry; ``sentinelle audit verify`` says
+    where. The database refuses UPDATE and DELETE on the table (triggers), so tampering
+    needs a privileged hand that bypasses them — and the chain still shows it.
+    """
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)  # "-" for the system
+    role: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    target: Mapped[str] = mapped_column(String(300), default="")
+    detail: Mapped[str] = mapped_column(Text, default="{}")  # canonical JSON
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
