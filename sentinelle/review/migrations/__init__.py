@@ -1,0 +1,1 @@
+"""Alembic migrations of the case database (configured in ``sentinelle.review.db``)."""
