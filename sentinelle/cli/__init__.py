@@ -8,6 +8,7 @@ import typer
 
 from sentinelle.cli import bench, detect, docs, ingest, model, synth, warehouse
 from sentinelle.cli.common import error_console
+from sentinelle.cli.serve import serve
 from sentinelle.errors import SentinelleError
 
 app = typer.Typer(
@@ -22,6 +23,7 @@ app.add_typer(docs.app, name="docs")
 app.command("synth")(synth.synth)
 app.command("bench")(bench.bench)
 app.command("train")(model.train)
+app.command("serve")(serve)
 app.add_typer(detect.export_app, name="export")
 for command in warehouse.COMMANDS + detect.COMMANDS:
     app.command()(command)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,8 +37,8 @@ from sentinelle.review.reader import WarehouseView
 from sentinelle.review.subjects import PartyKey
 
 __all__ = ["MAX_FILE_BYTES", "add_member", "add_note", "add_subject", "attach_file",
-           "case_dict", "change_status", "create_case", "get_case", "list_cases",
-           "open_file", "remove_member"]
+           "candidate_members", "case_dict", "change_status", "create_case",
+           "editable_cases", "get_case", "list_cases", "open_file", "remove_member"]
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 _CHUNK = 1024 * 1024
@@ -54,15 +55,23 @@ def _target(case: Case) -> str:
 def list_cases(session: Session, user: User) -> list[Case]:
     """The cases this user may see, newest first."""
     access.require(user, "view_case")
-    return sorted(access.visible_cases(session, user), key=lambda c: c.created_at,
-                  reverse=True)
+    return list(access.visible_cases(session, user))
 
 
-def create_case(session: Session, user: User, title: str, *, ip: str | None = None) -> Case:
+def create_case(session: Session, user: User, title: str, *,
+                subjects: Sequence[PartyKey] = (), view: WarehouseView | None = None,
+                ip: str | None = None) -> Case:
+    """A new case; its creator is its first member. ``subjects`` (checked against the
+    warehouse, ``view``) go in with it: an analyst hands an alert on this way, though
+    only an investigator or a supervisor may change a case afterwards."""
     access.require(user, "create_case")
     title = (title or "").strip()
     if not title:
         raise ReviewError("a case needs a title", fix="name the investigation")
+    if subjects:
+        if view is None:
+            raise ReviewError("subjects need the warehouse to be checked against")
+        _require_scored(view, subjects)
     now = _now()
     count = session.scalar(select(func.count()).select_from(Case)) or 0
     case = Case(reference=f"C-{now:%Y}-{count + 1:04d}", title=title[:300], status="open",
@@ -72,10 +81,24 @@ def create_case(session: Session, user: User, title: str, *, ip: str | None = No
     session.add(CaseMember(case_id=case.id, user_id=user.id, added_by=user.id, added_at=now))
     session.add(CaseStatusChange(case_id=case.id, old_status=None, new_status="open",
                                  changed_by=user.id, changed_at=now, reason="created"))
+    for key in dict.fromkeys(subjects):
+        session.add(CaseSubject(case_id=case.id, role=key.role, provider=key.provider,
+                                party_id=key.party_id, added_by=user.id, added_at=now))
     audit.record(session, action="create_case", user=user, target=_target(case), ip=ip,
-                 detail={"title": case.title})
+                 detail={"title": case.title,
+                         "subjects": [k.target for k in dict.fromkeys(subjects)]})
     session.commit()
     return case
+
+
+def _require_scored(view: WarehouseView, keys: Sequence[PartyKey]) -> None:
+    view.require_detection()
+    missing = [k.target for k in keys if not view.scalar(
+        "SELECT count(*) FROM det_scores WHERE role = ? AND provider = ? AND party_id = ?",
+        list(k))]
+    if missing:
+        raise NotFound("some parties are not in the last detection run", details=missing,
+                       fix="open the subject from the queue or search")
 
 
 def get_case(session: Session, user: User, case_id: int, *, ip: str | None = None) -> Case:
@@ -128,11 +151,7 @@ def remove_member(session: Session, user: User, case_id: int, username: str, *,
 def add_subject(session: Session, view: WarehouseView, user: User, case_id: int,
                 key: PartyKey, *, ip: str | None = None) -> None:
     case = access.require_case(session, user, case_id, edit=True)
-    view.require_detection()
-    if view.scalar("SELECT count(*) FROM det_scores WHERE role = ? AND provider = ? "
-                   "AND party_id = ?", list(key)) == 0:
-        raise NotFound(f"no {key.role} {key.party_id!r} ({key.provider}) in the last "
-                       "detection run", fix="open the subject from the queue or search")
+    _require_scored(view, [key])
     if any(tuple(PartyKey(s.role, s.provider, s.party_id)) == tuple(key)
            for s in case.subjects):
         raise ReviewError(f"{key.target} is already in {case.reference}")
@@ -273,3 +292,18 @@ def case_dict(session: Session, case: Case) -> dict[str, Any]:
         "history": [{"from": h.old_status, "to": h.new_status, "by": names.get(h.changed_by),
                      "at": h.changed_at, "reason": h.reason} for h in case.history],
     }
+
+
+def candidate_members(session: Session, case: Case) -> list[User]:
+    """Active users who could be added to the case."""
+    members = {m.user_id for m in case.members}
+    users = session.scalars(select(User).where(User.active.is_(True))
+                            .order_by(User.username)).all()
+    return [u for u in users if u.id not in members and access.can(u, "view_case")]
+
+
+def editable_cases(session: Session, user: User) -> list[Case]:
+    """Open cases this user may add a subject to."""
+    if not access.can(user, "edit_case"):
+        return []
+    return [c for c in access.visible_cases(session, user) if c.status != "closed"]

@@ -24,8 +24,8 @@ from sentinelle.review.models import ALERT_STATUSES, DECISIONS, AlertState, Disp
 from sentinelle.review.reader import WarehouseView
 from sentinelle.review.subjects import SIDES, PartyKey
 
-__all__ = ["SORTS", "AlertRow", "QueueFilter", "QueuePage", "assign", "dispose",
-           "list_alerts"]
+__all__ = ["SORTS", "AlertRow", "QueueFilter", "QueuePage", "assign", "assignable_users",
+           "dispose", "list_alerts"]
 
 # Sort name → (SQL expression over det_scores ``s``, descending by default?)
 SORTS: dict[str, tuple[str, bool]] = {
@@ -150,7 +150,8 @@ def list_alerts(session: Session, view: WarehouseView, user: User,
     access.require(user, "view_queue")
     f.check()
     view.require_detection()
-    where, params = ["TRUE"], []
+    where: list[str] = ["TRUE"]
+    params: list[Any] = []
     if f.role:
         where.append("a.role = ?")
         params.append(f.role)
@@ -231,11 +232,11 @@ def _add_states(session: Session, rows: list[AlertRow]) -> None:
         latest[(d.role, d.provider, d.party_id)] = {
             "decision": d.decision, "reason": d.reason, "by": name, "at": d.decided_at}
     for r in rows:
-        state = states.get(tuple(r.key))
+        state = states.get(r.key)
         if state is not None:
             r.status = state.status
             r.assignee = state.assignee.username if state.assignee else None
-        r.decision = latest.get(tuple(r.key))
+        r.decision = latest.get(r.key)
 
 
 def _scored(view: WarehouseView, keys: Sequence[PartyKey]) -> dict[PartyKey, float]:
@@ -327,3 +328,10 @@ def dispose(session: Session, view: WarehouseView, user: User, keys: Sequence[Pa
                              "score": scores[key], "run_id": run.get("run_id")})
     session.commit()
     return len(keys)
+
+
+def assignable_users(session: Session) -> list[User]:
+    """Active users whose role works on alerts, for the assign list."""
+    users = session.scalars(select(User).where(User.active.is_(True))
+                            .order_by(User.username)).all()
+    return [u for u in users if access.can(u, "view_queue")]

@@ -92,7 +92,8 @@ class WarehouseReader:
                                  fix="ingest and detect first, or start the server with --db")
         deadline = time.monotonic() + self.wait_s
         delay = 0.05
-        config = {"threads": self.threads, "memory_limit": self.memory_limit}
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "threads": self.threads, "memory_limit": self.memory_limit}
         while True:
             try:
                 return duckdb.connect(str(self.path), read_only=True, config=config)

@@ -1,0 +1,81 @@
+"""The application factory: the pages, the JSON API, the local assets, one error handler.
+
+Nothing is fetched from elsewhere: the styles and the one small script are served from
+``sentinelle/web/static``, FastAPI's interactive documentation (which loads from a CDN) is
+switched off, and the Content-Security-Policy tells the browser to load nothing from
+any other origin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import make_url
+
+from sentinelle.review import db as case_db
+from sentinelle.review.reader import WarehouseReader
+from sentinelle.web import api, errors, pages
+from sentinelle.web.context import AppState
+from sentinelle.web.templating import environment
+
+__all__ = ["STATIC", "create_app", "default_files_dir"]
+
+STATIC = Path(__file__).resolve().parent / "static"
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
+                               "img-src 'self' data:; form-action 'self'; "
+                               "frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def default_files_dir(url: str, warehouse: Path) -> Path:
+    """Case files live beside a SQLite case database, else beside the warehouse."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        return Path(parsed.database).resolve().parent / "case-files"
+    return warehouse.resolve().parent / "case-files"
+
+
+def create_app(warehouse: Path, database_url: str | None = None,
+               files_dir: Path | None = None, secure_cookies: bool = True) -> FastAPI:
+    """The web application over a warehouse and a case database (migrated first).
+
+    ``database_url`` is None for a SQLite file beside the warehouse; ``files_dir`` holds
+    the attached files (default: ``case-files`` beside the case database).
+    """
+    url = case_db.database_url(database_url, Path(warehouse))
+    _, sessions = case_db.open_cases(url)
+    app = FastAPI(title="Sentinelle", version="1", docs_url=None, redoc_url=None,
+                  openapi_url="/api/openapi.json",
+                  description="The investigators' application: alert queue, subjects, "
+                              "search, cases and the audit log. Errors always have the "
+                              "shape {error, message, fix, details}.")
+    app.state.sentinelle = AppState(
+        reader=WarehouseReader(Path(warehouse)), sessions=sessions,
+        files_dir=Path(files_dir) if files_dir else default_files_dir(url, Path(warehouse)),
+        secure_cookies=secure_cookies, templates=environment())
+    errors.install(app)
+
+    @app.middleware("http")
+    async def security_headers(request: Request,
+                               call_next: Callable[[Request], Awaitable[Response]]
+                               ) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    return app
