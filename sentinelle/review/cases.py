@@ -52,6 +52,13 @@ def _target(case: Case) -> str:
     return f"case/{case.reference}"
 
 
+def _case(session: Session, user: User, case_id: int, edit: bool = False) -> Case:
+    """The case for this user: a role that never sees cases is refused as such (403);
+    anyone else learns nothing of a case they are not on (404)."""
+    access.require(user, "edit_case" if edit else "view_case")
+    return access.require_case(session, user, case_id, edit=edit)
+
+
 def list_cases(session: Session, user: User) -> list[Case]:
     """The cases this user may see, newest first."""
     access.require(user, "view_case")
@@ -103,7 +110,7 @@ def _require_scored(view: WarehouseView, keys: Sequence[PartyKey]) -> None:
 
 def get_case(session: Session, user: User, case_id: int, *, ip: str | None = None) -> Case:
     """The case, for someone allowed to see it; the view is audited."""
-    case = access.require_case(session, user, case_id)
+    case = _case(session, user, case_id)
     audit.record(session, action="view_case", user=user, target=_target(case), ip=ip)
     session.commit()
     return case
@@ -118,7 +125,7 @@ def _active_user(session: Session, username: str) -> User:
 
 def add_member(session: Session, user: User, case_id: int, username: str, *,
                ip: str | None = None) -> None:
-    case = access.require_case(session, user, case_id, edit=True)
+    case = _case(session, user, case_id, edit=True)
     member = _active_user(session, username)
     if not access.can(member, "view_case"):
         raise ReviewError(f"{username} ({member.role}) cannot work on cases",
@@ -134,7 +141,7 @@ def add_member(session: Session, user: User, case_id: int, username: str, *,
 
 def remove_member(session: Session, user: User, case_id: int, username: str, *,
                   ip: str | None = None) -> None:
-    case = access.require_case(session, user, case_id, edit=True)
+    case = _case(session, user, case_id, edit=True)
     member = session.scalars(select(User).where(User.username == username)).first()
     row = next((m for m in case.members if member and m.user_id == member.id), None)
     if row is None:
@@ -150,7 +157,7 @@ def remove_member(session: Session, user: User, case_id: int, username: str, *,
 
 def add_subject(session: Session, view: WarehouseView, user: User, case_id: int,
                 key: PartyKey, *, ip: str | None = None) -> None:
-    case = access.require_case(session, user, case_id, edit=True)
+    case = _case(session, user, case_id, edit=True)
     _require_scored(view, [key])
     if any(tuple(PartyKey(s.role, s.provider, s.party_id)) == tuple(key)
            for s in case.subjects):
@@ -164,7 +171,7 @@ def add_subject(session: Session, view: WarehouseView, user: User, case_id: int,
 
 def add_note(session: Session, user: User, case_id: int, text: str, *,
              ip: str | None = None) -> None:
-    case = access.require_case(session, user, case_id, edit=True)
+    case = _case(session, user, case_id, edit=True)
     text = (text or "").strip()
     if not text:
         raise ReviewError("the note is empty")
@@ -176,7 +183,7 @@ def add_note(session: Session, user: User, case_id: int, text: str, *,
 
 def change_status(session: Session, user: User, case_id: int, status: str, reason: str, *,
                   ip: str | None = None) -> None:
-    case = access.require_case(session, user, case_id, edit=True)
+    case = _case(session, user, case_id, edit=True)
     problems = []
     if status not in CASE_STATUSES:
         problems.append(f"status {status!r}: use one of {', '.join(CASE_STATUSES)}")
@@ -200,7 +207,7 @@ def attach_file(session: Session, user: User, case_id: int, filename: str, data:
                 ip: str | None = None) -> CaseFile:
     """Store the file under ``files_dir/<sha256>`` (once: the same content is never
     written twice, and a stored file is never replaced) and record it on the case."""
-    case = access.require_case(session, user, case_id, edit=True)
+    case = _case(session, user, case_id, edit=True)
     name = Path((filename or "").replace("\\", "/")).name.strip()[:300]
     if not name:
         raise ReviewError("the file has no name")
@@ -245,7 +252,7 @@ class StoredFile:
 def open_file(session: Session, user: User, case_id: int, file_id: int, files_dir: Path, *,
               ip: str | None = None) -> StoredFile:
     """A case file to download, its hash checked; the download is audited."""
-    case = access.require_case(session, user, case_id)
+    case = _case(session, user, case_id)
     record = next((f for f in case.files if f.id == file_id), None)
     if record is None:
         raise NotFound(f"no file {file_id} in {case.reference}")

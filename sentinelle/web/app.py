@@ -22,7 +22,10 @@ from sentinelle.web import api, errors, pages
 from sentinelle.web.context import AppState
 from sentinelle.web.templating import environment
 
-__all__ = ["STATIC", "create_app", "default_files_dir"]
+__all__ = ["ROUTERS", "STATIC", "create_app", "default_files_dir"]
+
+# Every route of the application, API first: a test walks them (CSRF on every write).
+ROUTERS = (api.router, *pages.ROUTERS)
 
 STATIC = Path(__file__).resolve().parent / "static"
 SECURITY_HEADERS = {
@@ -76,6 +79,6 @@ def create_app(warehouse: Path, database_url: str | None = None,
         return response
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.include_router(api.router)
-    app.include_router(pages.router)
+    for router in ROUTERS:
+        app.include_router(router, include_in_schema=router is api.router)
     return app

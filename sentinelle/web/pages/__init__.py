@@ -7,8 +7,7 @@ from fastapi import APIRouter
 
 from sentinelle.web.pages import audit, auth, cases, queue, search, subjects
 
-__all__ = ["router"]
+__all__ = ["ROUTERS"]
 
-router = APIRouter(include_in_schema=False)
-for module in (auth, queue, subjects, search, cases, audit):
-    router.include_router(module.router)
+ROUTERS: tuple[APIRouter, ...] = tuple(
+    m.router for m in (auth, queue, subjects, search, cases, audit))
