@@ -13,6 +13,7 @@ after the same clean-up ingestion applies. Every search is audited with its quer
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,7 +83,7 @@ def search(session: Session, view: WarehouseView, user: User, query: str, *,
     return SearchResult(query, results)
 
 
-_Hitter = Any  # Callable[[PartyKey, float, str], None]
+_Hitter = Callable[[PartyKey, float, str], None]
 
 
 def _exact(view: WarehouseView, query: str, hit: _Hitter) -> None:

@@ -30,6 +30,7 @@ from sentinelle.errors import (
     WarehouseError,
 )
 from sentinelle.review.reader import WarehouseBusy
+from sentinelle.web.templating import render
 
 __all__ = ["API_PREFIX", "error_body", "install", "status_for"]
 
@@ -95,8 +96,6 @@ async def handle(request: Request, exc: Exception) -> Response:
     if status == 401 and path != "/login":
         target = path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
-    from sentinelle.web.templating import render
-
     page = render(request, "error.html", None, status, error=error_body(error),
                   code=status)
     if headers:
