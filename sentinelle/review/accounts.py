@@ -23,7 +23,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -74,9 +74,7 @@ SIGN_IN_REFUSED = "wrong username or password"
 
 
 def _when(now: datetime | None) -> datetime:
-    if now is None:
-        return audit.utcnow()
-    return now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now
+    return audit.utcnow() if now is None else audit.naive_utc(now)
 
 
 def _normal(username: str) -> str:

@@ -35,6 +35,7 @@ __all__ = [
     "count",
     "entries",
     "entry_hash",
+    "naive_utc",
     "record",
     "utcnow",
     "verify",
@@ -65,6 +66,11 @@ def cli_actor(os_user: str) -> Actor:
 def utcnow() -> datetime:
     """Now, in UTC, without time zone: how every time is stored in the case database."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def naive_utc(value: datetime) -> datetime:
+    """A time as stored: in UTC, without time zone (a naive time is taken as UTC)."""
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
 def _canonical(value: Any) -> str:
@@ -252,9 +258,9 @@ def _filtered(*, user: str | None = None, action: str | None = None,
     if action:
         query = query.where(AuditEntry.action == action)
     if since is not None:
-        query = query.where(AuditEntry.at >= since)
+        query = query.where(AuditEntry.at >= naive_utc(since))
     if until is not None:
-        query = query.where(AuditEntry.at < until)
+        query = query.where(AuditEntry.at < naive_utc(until))
     if target:
         query = query.where(AuditEntry.target.contains(target, autoescape=True))
     return query
@@ -264,8 +270,8 @@ def entries(session: Session, *, user: str | None = None, action: str | None = N
             since: datetime | None = None, until: datetime | None = None,
             target: str | None = None, limit: int = 100,
             offset: int = 0) -> Sequence[AuditEntry]:
-    """The newest entries first, filtered by username, exact action, time (UTC, ``since``
-    included, ``until`` excluded) and a part of the target."""
+    """The newest entries first, filtered by username, exact action, time (``since``
+    included, ``until`` excluded; a naive time is UTC) and a part of the target."""
     query = _filtered(user=user, action=action, since=since, until=until, target=target)
     return session.scalars(query.order_by(AuditEntry.seq.desc()).limit(limit)
                            .offset(offset)).all()

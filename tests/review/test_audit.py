@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, timedelta, timezone
 
 import pytest
 from sqlalchemy import select, text
@@ -86,6 +86,8 @@ def test_filters_for_the_auditors_page(session, make_user):
     assert [e.seq for e in audit.entries(session, since=at)] == [9, 8]
     assert all(e.seq < 8 for e in audit.entries(session, until=at))
     assert audit.entries(session, since=at + timedelta(days=1)) == []
+    paris = at.replace(tzinfo=UTC).astimezone(timezone(timedelta(hours=2)))
+    assert [e.seq for e in audit.entries(session, since=paris)] == [9, 8]
 
 
 def _writers(factory: Callable[[], Session], threads: int, each: int,
