@@ -5,7 +5,6 @@ and one account per role."""
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
-from starlette.exceptions import StarletteDeprecationWarning
+from fastapi.testclient import TestClient
 
 from sentinelle.detect import detect, load_catalogue
 from sentinelle.ingest import ingest_paths
@@ -23,11 +22,6 @@ from sentinelle.review.db import open_cases
 from sentinelle.synth import generate_world
 from sentinelle.warehouse import open_warehouse
 from sentinelle.web import create_app
-
-# Starlette asks for the httpx2 package; the test client works with httpx meanwhile.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from fastapi.testclient import TestClient
 
 SCALE, SEED = 0.05, 7
 PASSWORD = "correct horse battery staple"
