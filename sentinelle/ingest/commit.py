@@ -134,15 +134,22 @@ def _insert_notes(con: duckdb.DuckDBPyConnection, table: Table, compiler: Cleani
                   fid: dict) -> None:
     """Optional values that could not be cleaned: raw present, clean empty, in the rows
     just written. One scan finds the rows with any such value; the notes are made from
-    those few rows, field by field."""
+    those few rows, field by field. The scan reads only the columns the notes need:
+    reading every column of ten million rows to keep none took three times as long."""
     fields = [f for f in table.fields if not f.required and f.type not in AS_GIVEN]
 
     def failed(f: Field) -> str:
         return f"(t.{q(f.name + '_raw')} IS NOT NULL AND t.{q(f.name)} IS NULL)"
 
     if fields:
+        needed = ["source_line"]
+        for f in fields:
+            needed += [f.name, f.name + "_raw"]
+            if f.region_from:  # the phone mapping's second key (see note_reason)
+                needed.append(f.region_from + "_raw")
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE note_rows AS SELECT * FROM {table.name} t
+            f"""CREATE OR REPLACE TEMP TABLE note_rows AS
+            SELECT {', '.join(q(c) for c in dict.fromkeys(needed))} FROM {table.name} t
             WHERE t.source_file_id = $fid AND ({' OR '.join(failed(f) for f in fields)})""",
             {"fid": fid["fid"]})
     for f in fields:

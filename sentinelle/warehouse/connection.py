@@ -131,6 +131,8 @@ def open_warehouse(
         con.execute(f"SET threads = {int(threads)}")
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")  # ours is drawn by the command line
+    # Staging numbers CSV records by their order in the staged table (ingest/staging.py:
+    # rowid + 2 is the line); a parallel load out of order would give wrong lines.
     con.execute("SET preserve_insertion_order = true")
     wh = Warehouse(path, con)
     if not read_only:

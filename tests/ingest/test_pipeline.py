@@ -276,6 +276,14 @@ def test_invalid_optional_phone_is_noted_and_kept_raw(wh, make_csv):
                         WHERE "column" = 'sender_phone' AND line = 2""") == 1
 
 
+def test_phone_note_gives_the_reason_for_the_party_country(wh, make_csv):
+    """The note reads the phone mapping by number and country as written."""
+    ingest(wh, make_csv("ph.csv", [txn(1, sender_phone="0612", sender_country="FR")]))
+    assert wh.execute("""SELECT line, value, reason FROM cleaning_notes
+                         WHERE "column" = 'sender_phone'""").fetchall() == [
+        (2, "0612", "not a valid phone number for FR")]
+
+
 def test_referrals_ingest_with_folded_names(wh, make_csv):
     rows = [referral(1), referral(2, subject_name="Martin DUBOIS", source="Interpol"),
             referral(3, received_at="")]
