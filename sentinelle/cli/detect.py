@@ -58,21 +58,25 @@ def detect(
     indicators: IndicatorsOption = None,
     param: ParamOption = None,
     scorer: Annotated[str, typer.Option(
-        help="scorecard (the declared weights) or model (trained with sentinelle train).")]
-    = "scorecard",
+        help="scorecard (the declared weights) or model (the adopted glass-box model of each "
+        "role that has one; see sentinelle model).")] = "scorecard",
+    database_url: Annotated[str | None, typer.Option(
+        "--database-url", help="The case database holding the adopted models (default: "
+        "the SQLite file beside the warehouse).")] = None,
     timings: Annotated[bool, typer.Option("--timings", help="Show each step's time.")]
     = False,
 ) -> None:
     """Score every sender as a buyer and every beneficiary as a facilitator; raise alerts."""
     catalogue = _catalogue(indicators, param)
     settings = resolve({"db": str(db) if db else None})
+    models = _adopted(scorer, database_url, Path(settings["db"]))
     with warehouse(db) as wh, progress_bar() as bar:
         task = bar.add_task("detection", total=len(STEPS))
 
         def on_step(name: str) -> None:
             bar.update(task, description=name, completed=STEPS.index(name))
 
-        run = run_detection(wh, catalogue, user=settings["user"], scorer=scorer,
+        run = run_detection(wh, catalogue, user=settings["user"], models=models,
                             on_step=on_step)
         bar.update(task, description="done", completed=len(STEPS))
     table = RichTable(title=f"Detection run {run.run_id} ({run.scorer})")
@@ -89,6 +93,29 @@ def detect(
             steps.add_row(name, f"{seconds:.1f}")
         console.print(steps)
     console.print("Top alerts: sentinelle alerts; one party in full: sentinelle explain ID.")
+
+
+def _adopted(scorer: str, database_url: str | None, warehouse_path: Path) -> dict | None:
+    """The adopted models, read from the case database, when scoring with the model."""
+    if scorer == "scorecard":
+        return None
+    if scorer != "model":
+        raise DetectionError(f"unknown scorer {scorer!r}", fix="use scorecard or model")
+    from sentinelle.review import learning
+    from sentinelle.review.db import database_url as case_url
+    from sentinelle.review.db import open_cases
+
+    engine, sessions = open_cases(case_url(database_url, warehouse_path))
+    try:
+        with sessions() as session:
+            models = learning.adopted_models(session)
+    finally:
+        engine.dispose()
+    if not models:
+        raise DetectionError("no glass-box model has been adopted yet",
+                             fix="sentinelle model train, sentinelle model adopt ID; or use "
+                                 "the scorecard")
+    return models
 
 
 def alerts(

@@ -10,24 +10,23 @@ exactly as the scorecard's does (``sentinelle.detect.scoring``), so an analyst r
 model score the same way. Strengths are not rescaled, so the coefficients stay in those
 units. The penalty is L2 (ridge), which shrinks without dropping indicators.
 
-The labels are the organisation's judged cases (``read_labels``); the features are the
-strengths of the latest detection run (``features``); ``train`` writes one ``det_models``
-row per role, which ``detect(..., scorer="model")`` then reads. The probability is
-calibrated to the labelled cases' mix of positives, not to the population's.
+The labels are the organisation's judged cases (``read_labels``, or the decisions made in
+the web application); the features are the strengths of the latest detection run
+(``features``); ``fit`` returns one model per role, which the case database keeps as a
+candidate until a supervisor adopts it, and ``detect(..., models=...)`` then scores with.
+The probability is calibrated to the labelled cases' mix of positives, not to the
+population's.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 import math
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sentinelle.detect.catalogue import ROLES, Catalogue
-from sentinelle.detect.run import ensure_tables
 from sentinelle.errors import DetectionError, LabelsError
 from sentinelle.warehouse import Warehouse
 
@@ -171,9 +170,12 @@ def features(wh: Warehouse, role: str, catalogue: Catalogue | None = None,
     return keys, matrix, ids
 
 
-def train(wh: Warehouse, catalogue: Catalogue, labels: list[Label], *, user: str,
-          labels_file: str) -> dict[str, TrainedModel]:
-    """Fit one model per role that has labels and record each in ``det_models``."""
+def fit(wh: Warehouse, catalogue: Catalogue, labels: list[Label], *,
+        source: str = "labels") -> dict[str, TrainedModel]:
+    """Fit one model per role that has labels, over the latest detection run's strengths.
+
+    Nothing is written: the case database keeps trained models as candidates until a
+    supervisor adopts one (``sentinelle.review.learning``)."""
     run_id = latest_run(wh)
     models: dict[str, TrainedModel] = {}
     for role in ROLES:
@@ -181,21 +183,16 @@ def train(wh: Warehouse, catalogue: Catalogue, labels: list[Label], *, user: str
         if mine:
             models[role] = _train_role(wh, catalogue, role, mine, run_id)
     if not models:
-        raise LabelsError("the labels name no buyer and no facilitator", file=labels_file)
-    ensure_tables(wh)
-    now = datetime.now(UTC).replace(tzinfo=None)
-    wh.execute("BEGIN TRANSACTION")
-    try:
-        for m in models.values():
-            wh.execute("INSERT INTO det_models VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       [m.role, now, user, labels_file, m.quality.n_labels,
-                        m.quality.n_positive, m.intercept, json.dumps(m.coefficients),
-                        json.dumps(asdict(m.quality))])
-        wh.execute("COMMIT")
-    except Exception:
-        wh.execute("ROLLBACK")
-        raise
+        raise LabelsError("the labels name no buyer and no facilitator", file=source)
     return models
+
+
+def score_with(model: TrainedModel, matrix: np.ndarray, ids: list[str]) -> np.ndarray:
+    """The model's probability for each row of a strength matrix (columns ``ids``)."""
+    import numpy as np
+
+    weights = np.array([model.coefficients.get(i, 0.0) for i in ids])
+    return 1.0 / (1.0 + np.exp(-(model.intercept + matrix @ weights)))
 
 
 def latest_run(wh: Warehouse) -> str:
@@ -304,4 +301,5 @@ def _choose_c(x: np.ndarray, y: np.ndarray) -> tuple[float, int, float, float]:
     return best, folds, float(average_precision_score(y, p)), float(brier_score_loss(y, p))
 
 
-__all__ = ["Label", "Quality", "TrainedModel", "features", "latest_run", "read_labels", "train"]
+__all__ = ["Label", "Quality", "TrainedModel", "features", "fit", "latest_run", "read_labels",
+           "score_with"]

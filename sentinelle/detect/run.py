@@ -32,10 +32,6 @@ RESULT_DDL = [
     """CREATE TABLE IF NOT EXISTS det_runs (
         run_id VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, run_by VARCHAR,
         scorer VARCHAR, catalogue_digest VARCHAR, parameters VARCHAR, counts VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS det_models (
-        role VARCHAR, trained_at TIMESTAMP, trained_by VARCHAR, labels_file VARCHAR,
-        n_labels INTEGER, n_positive INTEGER, intercept DOUBLE, coefficients VARCHAR,
-        quality VARCHAR)""",
 ]
 
 
@@ -53,15 +49,18 @@ def ensure_tables(wh: Warehouse) -> None:
         wh.execute(stmt)
 
 
-def detect(wh: Warehouse, catalogue: Catalogue, *, user: str, scorer: str = "scorecard",
+def detect(wh: Warehouse, catalogue: Catalogue, *, user: str,
+           models: dict[str, Weights] | None = None,
            on_step: Callable[[str], None] | None = None,
            dialect: DuckDBDialect = DUCKDB) -> DetectionRun:
-    """Score every sender as a buyer and every beneficiary as a facilitator."""
+    """Score every sender as a buyer and every beneficiary as a facilitator: with the
+    scorecard, or with the adopted glass-box model of a role where ``models`` has one."""
     if not wh.scalar("SELECT count(*) FROM transactions"):
         raise DetectionError("the warehouse holds no transactions to score",
                              fix="sentinelle ingest transactions PATH first")
     ensure_tables(wh)
-    weights = {role: _weights(wh, catalogue, role, scorer) for role in ROLES}
+    weights = {role: _weights(catalogue, role, (models or {}).get(role)) for role in ROLES}
+    scorer = "; ".join(f"{role}: {weights[role].scorer}" for role in ROLES)
     run = DetectionRun(uuid.uuid4().hex[:12], scorer)
     started = datetime.now(UTC).replace(tzinfo=None)
 
@@ -106,7 +105,8 @@ def detect(wh: Warehouse, catalogue: Catalogue, *, user: str, scorer: str = "sco
         sql(dialect.temp_table(f"det_final_{role}",
                                _final_sql(catalogue, role, weights[role], dialect)))
     sql(dialect.temp_table("det_new_contributions", _contributions_sql(catalogue, dialect)))
-    sql(dialect.temp_table("det_new_scores", _scores_sql(dialect)))
+    sql(dialect.temp_table("det_new_scores", _scores_sql(
+        dialect, {role: weights[role].scorer for role in ROLES})))
 
     step(STEPS[5])
     threshold = compiler.number(catalogue.values["alert_threshold"], "alert_threshold")
@@ -139,23 +139,16 @@ def _load_inputs(wh: Warehouse, catalogue: Catalogue) -> None:
                                 for v in values])
 
 
-def _weights(wh: Warehouse, catalogue: Catalogue, role: str, scorer: str) -> Weights:
-    if scorer == "scorecard":
-        return scorecard_weights(catalogue, role)
-    if scorer != "model":
-        raise DetectionError(f"unknown scorer {scorer!r}", fix="use scorecard or model")
-    ensure_tables(wh)
-    row = wh.execute("SELECT intercept, coefficients FROM det_models WHERE role = ? "
-                     "ORDER BY trained_at DESC LIMIT 1", [role]).fetchone()
-    if row is None:
-        raise DetectionError(f"no trained model for {role}s in this warehouse",
-                             fix="sentinelle train --labels OUTCOMES.csv, or use the scorecard")
-    coefficients = json.loads(row[1])
-    unknown = set(coefficients) - {i.id for i in catalogue.for_role(role)}
+def _weights(catalogue: Catalogue, role: str, model: Weights | None) -> Weights:
+    if model is None:
+        card = scorecard_weights(catalogue, role)
+        return Weights(role, card.intercept, card.scale, card.weight,
+                       scorer=f"scorecard {catalogue.digest()}")
+    unknown = set(model.weight) - {i.id for i in catalogue.for_role(role)}
     if unknown:
         raise DetectionError(f"the {role} model uses indicators the catalogue lacks: "
-                             f"{sorted(unknown)}", fix="retrain with sentinelle train")
-    return Weights(role, float(row[0]), 1.0, coefficients, scorer="model")
+                             f"{sorted(unknown)}", fix="retrain it: sentinelle model train")
+    return model
 
 
 # ---------------------------------------------------------------------------- parties
@@ -268,13 +261,14 @@ def _contributions_sql(catalogue: Catalogue, dialect: DuckDBDialect) -> str:
     return "\nUNION ALL\n".join(parts)
 
 
-def _scores_sql(dialect: DuckDBDialect) -> str:
+def _scores_sql(dialect: DuckDBDialect, scorers: dict[str, str]) -> str:
     listed = dialect.ordered_text_agg(
         "reason || ' (' || " + dialect.signed("contribution", 2) + " || ')'",
         "contribution DESC, indicator", "; ")
     parts = " UNION ALL ".join(
         f"SELECT '{role}' AS role, provider, party_id, name, country, payments, eur, "
-        f"last_s, score, base, points, rank FROM det_final_{role}" for role in ROLES)
+        f"last_s, score, base, points, rank, {string_literal(scorers[role])} AS scorer "
+        f"FROM det_final_{role}" for role in ROLES)
     return f"""
 WITH s AS ({parts}),
 r AS (SELECT role, provider, party_id, {listed} AS reasons FROM det_new_contributions
@@ -327,7 +321,7 @@ def _publish(wh: Warehouse, run: DetectionRun, catalogue: Catalogue, user: str,
             SELECT '{run.run_id}' AS run_id, role, provider, party_id, name, country,
                    payments, CAST(eur AS DECIMAL(18, 2)) AS eur,
                    {dialect.timestamp_from_epoch("last_s")} AS last_payment_at,
-                   score, base, points, rank, reasons
+                   score, base, points, rank, reasons, scorer
             FROM det_new_scores ORDER BY role, rank""")
         wh.execute("""CREATE OR REPLACE TABLE det_contributions AS
             SELECT * FROM det_new_contributions ORDER BY role, provider, party_id,

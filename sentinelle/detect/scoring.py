@@ -6,7 +6,7 @@ and scale are calibrated. An analyst reads it as a sum: the base score (no indic
 firing) plus one contribution per indicator, ``(score - base) x points / total``, so the
 contributions add up to the score exactly and keep each indicator's share of the points.
 
-The glass-box model (``sentinelle train``) is a logistic regression over the same
+The glass-box model (``sentinelle model train``) is a logistic regression over the same
 strengths: its coefficients replace the weights and the explanation is the same sum.
 """
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import (
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -227,3 +228,30 @@ class AuditEntry(Base):
     ip: Mapped[str] = mapped_column(String(64), default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class ModelVersion(Base):
+    """A glass-box model trained on judged cases: a candidate until a supervisor adopts
+    it; adopting one retires the role's previous model. Detection with ``--scorer model``
+    scores with the adopted version and records its number with every score."""
+
+    __tablename__ = "model_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="candidate")  # MODEL_STATUSES
+    source: Mapped[str] = mapped_column(String(300))  # "decisions" or the labels file
+    trained_at: Mapped[datetime] = mapped_column(DateTime)
+    trained_by: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[str] = mapped_column(String(32))  # the detection run it learned from
+    catalogue_digest: Mapped[str] = mapped_column(String(32))
+    n_labels: Mapped[int] = mapped_column(Integer)
+    n_positive: Mapped[int] = mapped_column(Integer)
+    intercept: Mapped[float] = mapped_column(Float)
+    coefficients: Mapped[str] = mapped_column(Text)  # JSON: indicator id -> coefficient
+    quality: Mapped[str] = mapped_column(Text)  # JSON: cross-validated figures
+    adopted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    adopted_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+MODEL_STATUSES = ("candidate", "adopted", "retired")

@@ -22,7 +22,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Navigation: (label, path, the action that shows it)
 NAV = (("Queue", "/queue", "view_queue"), ("Search", "/search", "search"),
        ("Cases", "/cases", "view_case"), ("Audit log", "/audit", "view_audit"),
-       ("Users", "/admin/users", "manage_users"))
+       ("Model", "/model", "train_model"), ("Users", "/admin/users", "manage_users"))
 
 
 def _when(value: datetime | date | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +17,12 @@ from typer.testing import CliRunner
 from sentinelle.cli import app
 from sentinelle.detect import Catalogue, detect, load_catalogue
 from sentinelle.detect.catalogue import ROLES
-from sentinelle.detect.model import Label, TrainedModel, features, read_labels, train
+from sentinelle.detect.model import Label, TrainedModel, features, fit, read_labels
 from sentinelle.errors import DetectionError, LabelsError
 from sentinelle.ingest import ingest_paths
+from sentinelle.review import audit, learning
+from sentinelle.review.audit import Actor
+from sentinelle.review.db import database_url, open_cases
 from sentinelle.synth import generate_world
 from sentinelle.warehouse import Warehouse, open_warehouse
 
@@ -85,7 +89,7 @@ def test_a_file_that_is_not_a_labels_file_is_refused(tmp_path, description, text
 def test_training_needs_a_detection_run(tmp_path):
     with open_warehouse(tmp_path / "w.duckdb", memory_limit="1GB", threads=2) as wh:
         with pytest.raises(DetectionError) as caught:
-            train(wh, load_catalogue(), [Label("S1", "buyer", True)], user="t", labels_file="l")
+            fit(wh, load_catalogue(), [Label("S1", "buyer", True)])
         assert caught.value.fix and "sentinelle detect" in caught.value.fix
         with pytest.raises(DetectionError):
             features(wh, "buyer")
@@ -127,16 +131,31 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     path = labels_file(folder / "outcomes.csv", rows + [(p, "buyer", "1") for p in NOT_THERE])
     w = World(wh, catalogue, folder / "w.duckdb", path, truth, {}, {})
     w.scorecard_ap = {role: w.average_precision(role) for role in ROLES}
-    w.models = train(wh, catalogue, read_labels(path), user="analyst", labels_file=str(path))
-    detect(wh, catalogue, user="test", scorer="model")
+    engine, sessions = open_cases(database_url(None, folder / "w.duckdb"))
+    with sessions() as session:
+        made_versions = learning.train_candidates(
+            wh, session, catalogue, read_labels(path), actor=Actor("analyst", "cli"),
+            source=str(path))
+        w.models = {v.role: learning.trained(v) for v in made_versions}
+        w.models["buyer"].missing[:] = fit(wh, catalogue, read_labels(path))["buyer"].missing
+        for v in made_versions:
+            learning.adopt(session, v.id, actor=Actor("supervisor", "cli"))
+        models = learning.adopted_models(session)
+    engine.dispose()
+    detect(wh, catalogue, user="test", models=models)
     yield w
     wh.close()
 
 
-def test_a_model_row_per_role_with_coefficients_keyed_by_indicator(world):
-    rows = world.wh.execute("SELECT role, trained_by, labels_file, n_labels, n_positive, "
-                            "intercept, coefficients, quality FROM det_models").fetchall()
+def test_a_model_version_per_role_with_coefficients_keyed_by_indicator(world):
+    engine, sessions = open_cases(database_url(None, world.db))
+    with sessions() as session:
+        rows = [(v.role, v.trained_by, v.source, v.n_labels, v.n_positive, v.intercept,
+                 v.coefficients, v.quality) for v in learning.versions(session)]
+        log = [e.action for e in audit.entries(session, limit=50)]
+    engine.dispose()
     assert sorted(r[0] for r in rows) == sorted(ROLES)
+    assert log.count("train_model") == 2 and log.count("adopt_model") == 2
     for role, by, file, n, positives, intercept, coefficients, quality in rows:
         model = world.models[role]
         assert (by, file) == ("analyst", str(world.labels))
@@ -153,12 +172,15 @@ def test_a_model_row_per_role_with_coefficients_keyed_by_indicator(world):
 def test_labels_naming_nobody_are_counted_and_quoted_not_dropped_silently(world):
     assert world.models["buyer"].missing == NOT_THERE
     assert world.models["buyer"].quality.not_in_warehouse == len(NOT_THERE)
-    assert world.models["facilitator"].missing == []
+    assert world.models["facilitator"].quality.not_in_warehouse == 0
 
 
 def test_scored_with_the_model_every_score_is_its_base_plus_its_contributions(world):
-    assert world.wh.scalar("SELECT scorer FROM det_runs ORDER BY finished_at DESC LIMIT 1") \
-        == "model"
+    scorer = world.wh.scalar("SELECT scorer FROM det_runs ORDER BY finished_at DESC LIMIT 1")
+    assert scorer.startswith("buyer: model v") and "facilitator: model v" in scorer
+    versions = {r[0] for r in world.wh.execute(
+        "SELECT DISTINCT scorer FROM det_scores").fetchall()}
+    assert all(v.startswith("model v") for v in versions) and len(versions) == 2
     worst = world.wh.scalar("""
         SELECT max(abs(s.score - s.base - coalesce(c.total, 0)))
         FROM det_scores s LEFT JOIN (
@@ -183,8 +205,8 @@ def test_the_model_ranks_its_own_world_at_least_as_well_as_the_scorecard(world):
 
 def test_the_same_strengths_and_labels_give_the_same_model(world):
     # Twice on one run: two detection runs can differ in the last bits of a strength.
-    first, again = (train(world.wh, world.catalogue, read_labels(world.labels), user="analyst",
-                          labels_file=str(world.labels)) for _ in range(2))
+    first, again = (fit(world.wh, world.catalogue, read_labels(world.labels))
+                    for _ in range(2))
     for role in ROLES:
         assert again[role].coefficients == first[role].coefficients
         assert again[role].quality == first[role].quality
@@ -211,13 +233,25 @@ def test_too_few_labels_of_a_class_name_the_role(world, description, labels, mes
             for role in ROLES for y in (True, False)}
     cases = [Label(pool[(role, y)].pop(), role, y) for role, y in labels]
     with pytest.raises(LabelsError, match=message):
-        train(world.wh, world.catalogue, cases, user="t", labels_file="l.csv")
+        fit(world.wh, world.catalogue, cases)
 
 
 def test_the_train_command_prints_coefficients_and_the_next_step(world, tmp_path):
-    result = CliRunner().invoke(app, ["train", "--labels", str(world.labels),
-                                      "--db", str(world.db), "--user", "analyst"])
+    result = CliRunner().invoke(app, ["model", "train", "--labels", str(world.labels),
+                                      "--db", str(world.db)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert "Buyer model" in result.output and "pays_suspected_facilitators" in result.output
-    assert "average precision" in result.output
-    assert "sentinelle detect --scorer model" in result.output
+    assert "buyers (candidate" in result.output
+    assert "pays_suspected_facilitators" in result.output
+    assert "average precision" in result.output and "sentinelle model adopt ID" in result.output
+    listed = CliRunner().invoke(app, ["model", "list", "--db", str(world.db)],
+                                env={"COLUMNS": "200"})
+    assert listed.exit_code == 0 and "candidate" in listed.output and "adopted" in listed.output
+    newest = max(int(v) for v in re.findall(r"│ (\d+) +│ (?:buyer|facilitator)", listed.output))
+    preview = CliRunner().invoke(app, ["model", "preview", str(newest), "--db", str(world.db)],
+                                 env={"COLUMNS": "200"})
+    assert preview.exit_code == 0, preview.output
+    assert "alerts today" in preview.output
+    adopted = CliRunner().invoke(app, ["model", "adopt", str(newest), "--db", str(world.db)])
+    assert adopted.exit_code == 0 and f"Model v{newest} is now" in adopted.output
+    again = CliRunner().invoke(app, ["model", "adopt", str(newest), "--db", str(world.db)])
+    assert again.exit_code != 0 and "not a candidate" in str(again.exception)

@@ -141,7 +141,10 @@ def test_a_new_run_replaces_the_last_and_is_logged(score) -> None:
 
     detect(scored.wh, load_catalogue(params=["alert_threshold=0.99"]), user="second")
     runs = scored.wh.execute("SELECT run_by, scorer FROM det_runs ORDER BY started_at").fetchall()
-    assert runs == [("test", "scorecard"), ("second", "scorecard")]
+    digests = [load_catalogue().digest(),
+               load_catalogue(params=["alert_threshold=0.99"]).digest()]
+    assert runs == [(who, f"buyer: scorecard {d}; facilitator: scorecard {d}")
+                    for who, d in zip(["test", "second"], digests, strict=True)]
     latest = scored.wh.scalar("SELECT run_id FROM det_runs ORDER BY started_at DESC LIMIT 1")
     assert {r[0] for r in scored.wh.execute("SELECT run_id FROM det_scores").fetchall()} == {
         latest}

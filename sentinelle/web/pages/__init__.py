@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from sentinelle.web.pages import audit, auth, cases, queue, search, subjects
+from sentinelle.web.pages import audit, auth, cases, model, queue, search, subjects
 
 __all__ = ["ROUTERS"]
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
-    m.router for m in (auth, queue, subjects, search, cases, audit))
+    m.router for m in (auth, queue, subjects, search, cases, audit, model))

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from sentinelle.errors import ReviewError, SentinelleError
-from sentinelle.review import queue
+from sentinelle.review import access, learning, queue
 from sentinelle.review.models import ALERT_STATUSES, DECISIONS
 from sentinelle.review.subjects import PartyKey
 from sentinelle.web.context import DB, Auth, FormWriter, SignedIn, Warehouse
@@ -72,7 +72,8 @@ def _page(request: Request, auth: Auth, session: DB, view: Warehouse,
                   result=result, f=f, given=params, url=url, query=urlencode(kept),
                   statuses=ALERT_STATUSES, decisions=list(DECISIONS), sorts=list(queue.SORTS),
                   users=queue.assignable_users(session), run=run, corridors=corridors,
-                  problem=problem)
+                  problem=problem, candidates=learning.pending_candidates(session)
+                  if access.can(auth.user, "train_model") else [])
 
 
 def _corridors(view: Warehouse) -> list[str]:
