@@ -9,11 +9,11 @@ import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, File, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from sentinelle.review import access, accounts, audit, cases, queue
+from sentinelle.review import access, accounts, audit, cases, network, queue
 from sentinelle.review.models import User
 from sentinelle.review.search import search
 from sentinelle.review.subjects import PartyKey, subject_page
@@ -32,12 +32,37 @@ from sentinelle.web.pages.cases import download
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api")
+
+class ErrorBody(BaseModel):
+    """Every failure's one shape (``sentinelle.web.errors``), declared for the OpenAPI
+    description so that a client, and schemathesis, can hold the API to it."""
+
+    error: str
+    message: str
+    fix: str | None
+    details: list[str]
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": what} for code, what in (
+        (400, "the request cannot be carried out as asked"),
+        (401, "not signed in, or the session has ended"),
+        (403, "the role does not allow it, or the CSRF token is missing"),
+        (404, "no such party, case or file, or one the user may not see"),
+        (409, "detection has not been run on the warehouse"),
+        (422, "the request does not validate; details says which field and why"),
+        (429, "too many failed sign-ins"),
+        (503, "the warehouse is busy or missing"))}
+
+router = APIRouter(prefix="/api", responses=ERRORS)
 
 Role = Literal["buyer", "facilitator"]
 Decision = Literal["escalate", "false_positive", "needs_information"]
 Status = Literal["new", "assigned", "escalated", "false_positive", "needs_information"]
 CaseStatus = Literal["open", "investigating", "referred", "closed"]
+# Row numbers in the case database (a 32-bit integer on PostgreSQL): a larger one names
+# nothing, and must be refused before it reaches the database driver.
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 class Party(BaseModel):
@@ -174,6 +199,17 @@ def search_parties(auth: SignedIn, session: DB, view: Warehouse,
     return search(session, view, auth.user, q, role=role, limit=limit, ip=auth.ip).as_dict()
 
 
+@router.get("/network/{role}/{provider}/{party_id}", tags=["subjects"])
+def subject_network(role: Role, provider: str, party_id: str, auth: SignedIn, session: DB,
+                    view: Warehouse,
+                    hops: Annotated[int, Query(ge=1, le=network.MAX_HOPS)] = 2,
+                    max_nodes: Annotated[int, Query(ge=2, le=network.MAX_NODES)] = 150
+                    ) -> dict[str, Any]:
+    """A party's neighbourhood as nodes and edges (capped; the view is audited)."""
+    return network.network(session, view, auth.user, PartyKey.of(role, provider, party_id),
+                           hops=hops, max_nodes=max_nodes, ip=auth.ip).as_dict()
+
+
 # --- cases ---------------------------------------------------------------------------------
 
 def _summary(case: Any) -> dict[str, Any]:
@@ -197,7 +233,7 @@ def case_new(body: CaseRequest, auth: ApiWriter, session: DB,
 
 
 @router.get("/cases/{case_id}", tags=["cases"])
-def case_get(case_id: int, auth: SignedIn, session: DB) -> dict[str, Any]:
+def case_get(case_id: RowId, auth: SignedIn, session: DB) -> dict[str, Any]:
     return cases.case_dict(session, cases.get_case(session, auth.user, case_id, ip=auth.ip))
 
 
@@ -207,42 +243,42 @@ def _fresh(session: DB, case_id: int, user: User) -> dict[str, Any]:
 
 
 @router.post("/cases/{case_id}/members", tags=["cases"])
-def member_add(case_id: int, body: MemberRequest, auth: ApiWriter,
+def member_add(case_id: RowId, body: MemberRequest, auth: ApiWriter,
                session: DB) -> dict[str, Any]:
     cases.add_member(session, auth.user, case_id, body.username, ip=auth.ip)
     return _fresh(session, case_id, auth.user)
 
 
 @router.delete("/cases/{case_id}/members/{username}", tags=["cases"])
-def member_remove(case_id: int, username: str, auth: ApiWriter,
+def member_remove(case_id: RowId, username: str, auth: ApiWriter,
                   session: DB) -> dict[str, Any]:
     cases.remove_member(session, auth.user, case_id, username, ip=auth.ip)
     return _fresh(session, case_id, auth.user)
 
 
 @router.post("/cases/{case_id}/subjects", tags=["cases"])
-def subject_add(case_id: int, body: Party, auth: ApiWriter, session: DB,
+def subject_add(case_id: RowId, body: Party, auth: ApiWriter, session: DB,
                 view: Warehouse) -> dict[str, Any]:
     cases.add_subject(session, view, auth.user, case_id, body.key(), ip=auth.ip)
     return _fresh(session, case_id, auth.user)
 
 
 @router.post("/cases/{case_id}/notes", tags=["cases"])
-def note_add(case_id: int, body: NoteRequest, auth: ApiWriter,
+def note_add(case_id: RowId, body: NoteRequest, auth: ApiWriter,
              session: DB) -> dict[str, Any]:
     cases.add_note(session, auth.user, case_id, body.text, ip=auth.ip)
     return _fresh(session, case_id, auth.user)
 
 
 @router.post("/cases/{case_id}/status", tags=["cases"])
-def status_change(case_id: int, body: StatusRequest, auth: ApiWriter,
+def status_change(case_id: RowId, body: StatusRequest, auth: ApiWriter,
                   session: DB) -> dict[str, Any]:
     cases.change_status(session, auth.user, case_id, body.status, body.reason, ip=auth.ip)
     return _fresh(session, case_id, auth.user)
 
 
 @router.post("/cases/{case_id}/files", tags=["cases"], status_code=201)
-def file_add(request: Request, case_id: int, file: Annotated[UploadFile, File()],
+def file_add(request: Request, case_id: RowId, file: Annotated[UploadFile, File()],
              auth: ApiWriter, session: DB) -> dict[str, Any]:
     """Attach a file (multipart/form-data, field ``file``): stored once under its SHA-256."""
     stored = cases.attach_file(session, auth.user, case_id, file.filename or "", file.file,
@@ -254,7 +290,7 @@ def file_add(request: Request, case_id: int, file: Annotated[UploadFile, File()]
 
 @router.get("/cases/{case_id}/files/{file_id}", tags=["cases"],
             response_class=Response)
-def file_get(request: Request, case_id: int, file_id: int, auth: SignedIn,
+def file_get(request: Request, case_id: RowId, file_id: RowId, auth: SignedIn,
              session: DB) -> Response:
     return download(request, case_id, file_id, auth.user, session, auth.ip)
 
