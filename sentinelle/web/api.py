@@ -9,7 +9,7 @@ import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Path, Query, Request, UploadFile
+from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
@@ -28,7 +28,7 @@ from sentinelle.web.context import (
     set_cookie,
     state,
 )
-from sentinelle.web.pages.cases import download
+from sentinelle.web.pages.cases import RowId, download
 
 __all__ = ["router"]
 
@@ -60,9 +60,6 @@ Role = Literal["buyer", "facilitator"]
 Decision = Literal["escalate", "false_positive", "needs_information"]
 Status = Literal["new", "assigned", "escalated", "false_positive", "needs_information"]
 CaseStatus = Literal["open", "investigating", "referred", "closed"]
-# Row numbers in the case database (a 32-bit integer on PostgreSQL): a larger one names
-# nothing, and must be refused before it reaches the database driver.
-RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 class Party(BaseModel):

@@ -180,3 +180,10 @@ def test_an_analyst_hands_an_alert_on_in_a_new_case(site: Site, as_user, subject
     assert done.status_code == 303 and done.headers["location"].startswith("/cases/")
     case = bob.get("/api" + done.headers["location"].split("?")[0]).json()
     assert [s["party_id"] for s in case["subjects"]] == [subject["party_id"]]
+
+
+def test_an_id_too_large_for_the_database_is_a_clean_refusal(as_user) -> None:
+    client = as_user("sue")
+    for path in ("/cases/99999999999999999999", "/cases/1/files/99999999999999999999"):
+        response = client.get(path)
+        assert response.status_code == 422, (path, response.status_code)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Path, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,9 @@ from sentinelle.web.pages.common import redirect
 from sentinelle.web.templating import render
 
 router = APIRouter()
+# Row numbers in the case database (a 32-bit integer on PostgreSQL): a larger one names
+# nothing, and must be refused before it reaches the database driver.
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("/cases")
@@ -31,7 +34,7 @@ def case_new(auth: FormWriter, session: DB, title: Annotated[str, Form()] = "") 
 
 
 @router.get("/cases/{case_id}")
-def case_page(request: Request, case_id: int, auth: SignedIn, session: DB) -> Response:
+def case_page(request: Request, case_id: RowId, auth: SignedIn, session: DB) -> Response:
     case = cases.get_case(session, auth.user, case_id, ip=auth.ip)
     editable = access.can_edit_case(session, auth.user, case)
     return render(request, "case.html", auth, case=cases.case_dict(session, case),
@@ -41,21 +44,21 @@ def case_page(request: Request, case_id: int, auth: SignedIn, session: DB) -> Re
 
 
 @router.post("/cases/{case_id}/members")
-def member_add(case_id: int, auth: FormWriter, session: DB,
+def member_add(case_id: RowId, auth: FormWriter, session: DB,
                username: Annotated[str, Form()] = "") -> Response:
     cases.add_member(session, auth.user, case_id, username, ip=auth.ip)
     return redirect(f"/cases/{case_id}", f"{username} added")
 
 
 @router.post("/cases/{case_id}/members/remove")
-def member_remove(case_id: int, auth: FormWriter, session: DB,
+def member_remove(case_id: RowId, auth: FormWriter, session: DB,
                   username: Annotated[str, Form()] = "") -> Response:
     cases.remove_member(session, auth.user, case_id, username, ip=auth.ip)
     return redirect(f"/cases/{case_id}", f"{username} removed")
 
 
 @router.post("/cases/{case_id}/subjects")
-def subject_add(case_id: int, auth: FormWriter, session: DB, view: Warehouse,
+def subject_add(case_id: RowId, auth: FormWriter, session: DB, view: Warehouse,
                 key: Annotated[str, Form()] = "") -> Response:
     party = PartyKey.parse(key)
     cases.add_subject(session, view, auth.user, case_id, party, ip=auth.ip)
@@ -63,14 +66,14 @@ def subject_add(case_id: int, auth: FormWriter, session: DB, view: Warehouse,
 
 
 @router.post("/cases/{case_id}/notes")
-def note_add(case_id: int, auth: FormWriter, session: DB,
+def note_add(case_id: RowId, auth: FormWriter, session: DB,
              text: Annotated[str, Form()] = "") -> Response:
     cases.add_note(session, auth.user, case_id, text, ip=auth.ip)
     return redirect(f"/cases/{case_id}", "note added")
 
 
 @router.post("/cases/{case_id}/files")
-def file_add(request: Request, case_id: int, auth: FormWriter, session: DB,
+def file_add(request: Request, case_id: RowId, auth: FormWriter, session: DB,
              file: Annotated[UploadFile, File()]) -> Response:
     stored = cases.attach_file(session, auth.user, case_id, file.filename or "", file.file,
                                file.content_type or "", state(request).files_dir,
@@ -80,7 +83,7 @@ def file_add(request: Request, case_id: int, auth: FormWriter, session: DB,
 
 
 @router.get("/cases/{case_id}/files/{file_id}")
-def file_get(request: Request, case_id: int, file_id: int, auth: SignedIn,
+def file_get(request: Request, case_id: RowId, file_id: RowId, auth: SignedIn,
              session: DB) -> Response:
     return download(request, case_id, file_id, auth.user, session, auth.ip)
 
@@ -96,7 +99,7 @@ def download(request: Request, case_id: int, file_id: int, user: User, session: 
 
 
 @router.post("/cases/{case_id}/status")
-def status_change(case_id: int, auth: FormWriter, session: DB,
+def status_change(case_id: RowId, auth: FormWriter, session: DB,
                   status: Annotated[str, Form()] = "",
                   reason: Annotated[str, Form()] = "") -> Response:
     cases.change_status(session, auth.user, case_id, status, reason, ip=auth.ip)
