@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sentinelle.review import accounts, db
 from sentinelle.review.models import Base, User
+from tests.pg import fresh_database
 
-PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 BACKENDS = ["sqlite", "postgresql"]
 PASSWORD = "correct horse battery staple"
 
@@ -31,27 +31,11 @@ def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(accounts, "HASHER", CHEAP_HASHER)
 
 
-def _admin() -> psycopg.Connection:
-    return psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres",
-                           connect_timeout=3, autocommit=True)
-
-
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     """A database of its own for this test run, dropped at the end."""
-    try:
-        admin = _admin()
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL is not reachable at {PG_HOST}:{PG_PORT} as {PG_USER} "
-                    f"({str(exc).strip()}); the PostgreSQL variant of this test is skipped")
-    name = f"sentinelle_test_{secrets.token_hex(4)}"
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
-    finally:
-        with _admin() as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database() as url:
+        yield url
 
 
 def _pg_url(base: str, schema: str) -> str:
