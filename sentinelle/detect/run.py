@@ -3,9 +3,10 @@
 The steps, each one SQL statement or a few (``STEPS`` names them for progress and
 timings): prepare the payments; measure every party; link shared identifiers and
 referrals; score behaviour; propagate over the network; score, explain and rank; raise
-alerts; collect their evidence. Intermediate tables are temporary; what the analyst
-uses is written to ``det_*`` tables in one transaction, replacing the previous run's
-(``det_runs`` keeps every run's settings and counts).
+alerts; collect their evidence; index what the web application looks up. Intermediate
+tables are temporary; what the analyst uses is written to ``det_*`` tables in one
+transaction, replacing the previous run's (``det_runs`` keeps every run's settings and
+counts).
 """
 
 from __future__ import annotations
@@ -26,7 +27,15 @@ from sentinelle.warehouse import Warehouse
 from sentinelle.warehouse.dialect import DUCKDB, DuckDBDialect, string_literal
 
 STEPS = ("prepare payments", "measure parties", "link identifiers and referrals",
-         "propagate over the network", "score and explain", "alerts and evidence")
+         "propagate over the network", "score and explain", "alerts and evidence",
+         "index for the web application")
+
+# The web application's pages read one party's payments at a time (docs/web.md): without
+# these, each such read scans every transaction. DuckDB uses an index only for a filter
+# on the indexed column alone. Ingestion drops them before appending (an indexed table is
+# slow to append to), and every run builds them again.
+WEB_INDEXES = {"transactions_sender_id": ("transactions", "sender_id"),
+               "transactions_beneficiary_id": ("transactions", "beneficiary_id")}
 
 RESULT_DDL = [
     """CREATE TABLE IF NOT EXISTS det_runs (
@@ -113,6 +122,8 @@ def detect(wh: Warehouse, catalogue: Catalogue, *, user: str,
     sql(dialect.temp_table("det_alert_parties", f"""
         SELECT role, provider, party_id FROM det_new_scores WHERE score >= {threshold}"""))
     _evidence(wh, catalogue, dialect)
+    step(STEPS[6])
+    _web_lookups(wh, dialect)
     for role in ROLES:
         run.parties[role] = wh.scalar("SELECT count(*) FROM det_new_scores WHERE role = ?",
                                       [role])
@@ -310,6 +321,26 @@ WHERE a.role = 'facilitator' AND (s.q >= {suspect} OR s.referred)""")
     wh.execute(dialect.temp_table("det_new_evidence", fired.format(u=union)))
 
 
+# ---------------------------------------------------------------------------- web
+def _web_lookups(wh: Warehouse, dialect: DuckDBDialect) -> None:
+    """The indexes the web application's lookups use, and each alert's corridors (a
+    facilitator's country; the countries a buyer pays), which the queue shows and filters
+    on and would otherwise find by reading the buyer's payments."""
+    for name, (table, column) in WEB_INDEXES.items():
+        wh.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({column})")
+    wh.execute(dialect.temp_table("det_alert_corridors", """
+        SELECT 'buyer' AS role, t.provider, t.sender_id AS party_id,
+               list_sort(list_distinct(list(t.beneficiary_country))) AS corridors
+        FROM transactions t SEMI JOIN det_alert_parties a
+          ON a.role = 'buyer' AND a.provider = t.provider AND a.party_id = t.sender_id
+        GROUP BY ALL
+        UNION ALL
+        SELECT s.role, s.provider, s.party_id,
+               CASE WHEN s.country IS NULL THEN [] ELSE [s.country] END
+        FROM det_new_scores s SEMI JOIN det_alert_parties a USING (role, provider, party_id)
+        WHERE s.role = 'facilitator'"""))
+
+
 # ---------------------------------------------------------------------------- publish
 def _publish(wh: Warehouse, run: DetectionRun, catalogue: Catalogue, user: str,
              started: datetime, dialect: DuckDBDialect) -> None:
@@ -317,20 +348,29 @@ def _publish(wh: Warehouse, run: DetectionRun, catalogue: Catalogue, user: str,
     now = datetime.now(UTC).replace(tzinfo=None)
     wh.execute("BEGIN TRANSACTION")
     try:
+        # Stored in key order: a lookup of one party (the web application's subject page,
+        # its counterparties) then reads one block instead of every score.
         wh.execute(f"""CREATE OR REPLACE TABLE det_scores AS
             SELECT '{run.run_id}' AS run_id, role, provider, party_id, name, country,
                    payments, CAST(eur AS DECIMAL(18, 2)) AS eur,
                    {dialect.timestamp_from_epoch("last_s")} AS last_payment_at,
                    score, base, points, rank, reasons, scorer
-            FROM det_new_scores ORDER BY role, rank""")
+            FROM det_new_scores ORDER BY role, provider, party_id""")
         wh.execute("""CREATE OR REPLACE TABLE det_contributions AS
             SELECT * FROM det_new_contributions ORDER BY role, provider, party_id,
                    contribution DESC""")
+        # An alert carries what the queue shows and filters on, so that a page of the
+        # queue reads this table alone.
         wh.execute(f"""CREATE OR REPLACE TABLE det_alerts AS
             SELECT '{run.run_id}' AS run_id, row_number() OVER (ORDER BY s.score DESC, s.role,
                    s.provider, s.party_id) AS alert_no, s.role, s.provider, s.party_id,
-                   s.score, s.rank, s.reasons
-            FROM det_new_scores s JOIN det_alert_parties a USING (role, provider, party_id)""")
+                   s.score, s.rank, s.reasons, s.name, s.country, s.payments,
+                   CAST(s.eur AS DECIMAL(18, 2)) AS eur,
+                   {dialect.timestamp_from_epoch("s.last_s")} AS last_payment_at,
+                   coalesce(c.corridors, []) AS corridors
+            FROM det_new_scores s JOIN det_alert_parties a USING (role, provider, party_id)
+            LEFT JOIN det_alert_corridors c USING (role, provider, party_id)
+            ORDER BY alert_no""")
         lead = compiler.number(catalogue.values["lead_threshold"], "lead_threshold")
         wh.execute(f"""CREATE OR REPLACE TABLE det_links AS
             SELECT e.provider, e.sender_id, e.beneficiary_id, e.payments,

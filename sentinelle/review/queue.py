@@ -4,7 +4,9 @@ The alerts live in the warehouse (``det_alerts``, ``det_scores``); their status,
 and decisions live in the case database. The two cannot be joined by one SQL engine, so a
 filter on status or assignee sends the few matching keys from the case database to DuckDB
 as a registered table, and everything else — filters, sort, pagination — runs in DuckDB
-over the alerts. The page's own rows then fetch their state by key.
+over the alerts. The page's own rows then fetch their state by key. ``det_alerts`` carries
+every column the queue shows, sorts and filters on (corridors included), so a page reads
+that table alone: never the scores of every party, nor the transactions.
 """
 
 from __future__ import annotations
@@ -27,13 +29,15 @@ from sentinelle.review.subjects import SIDES, PartyKey
 __all__ = ["SORTS", "AlertRow", "QueueFilter", "QueuePage", "assign", "assignable_users",
            "dispose", "list_alerts"]
 
-# Sort name → (SQL expression over det_scores ``s``, descending by default?)
+# Sort name → (SQL expression over det_alerts ``a``, descending by default?). Ties are
+# broken by the alert number, which numbers the alerts by score (highest first), then key:
+# sorting by score is sorting by that number, a cheap integer.
 SORTS: dict[str, tuple[str, bool]] = {
-    "score": ("s.score", True),
-    "rank": ("s.rank", False),
-    "eur": ("s.eur", True),
-    "payments": ("s.payments", True),
-    "last_payment": ("s.last_payment_at", True),
+    "score": ("-a.alert_no", True),
+    "rank": ("a.rank", False),
+    "eur": ("a.eur", True),
+    "payments": ("a.payments", True),
+    "last_payment": ("a.last_payment_at", True),
 }
 MAX_PER_PAGE = 200
 _KEYS_SCHEMA = pa.schema([("role", pa.string()), ("provider", pa.string()),
@@ -156,14 +160,12 @@ def list_alerts(session: Session, view: WarehouseView, user: User,
         where.append("a.role = ?")
         params.append(f.role)
     if f.min_score is not None:
-        where.append("s.score >= ?")
+        where.append("a.score >= ?")
         params.append(f.min_score)
     if f.corridor:
         # A facilitator's corridor is her own country; a buyer's, the countries he pays.
-        where.append("""CASE WHEN a.role = 'facilitator' THEN s.country = ? ELSE EXISTS (
-                          SELECT 1 FROM transactions t WHERE t.provider = a.provider
-                          AND t.sender_id = a.party_id AND t.beneficiary_country = ?) END""")
-        params += [f.corridor.upper(), f.corridor.upper()]
+        where.append("list_contains(a.corridors, ?)")
+        params.append(f.corridor.upper())
     include, exclude = _state_filters(session, f)
     for i, table in enumerate(include):
         view.con.register(f"q_in{i}", table)
@@ -175,45 +177,28 @@ def list_alerts(session: Session, view: WarehouseView, user: User,
                      "k.provider = a.provider AND k.party_id = a.party_id)")
     expr, default_desc = SORTS[f.sort]
     desc = default_desc if f.descending is None else f.descending
-    order = f"{expr} {'DESC' if desc else 'ASC'} NULLS LAST, a.role, a.provider, a.party_id"
+    order = f"{expr} {'DESC' if desc else 'ASC'} NULLS LAST, a.alert_no"
+    # The page's alert numbers first, sorting only the sort column; then its rows (the
+    # table is stored in alert-number order, so the second read skips to them).
     found = view.dicts(
-        f"""SELECT a.role, a.provider, a.party_id, a.alert_no, s.name, s.country, s.payments,
-                   CAST(s.eur AS DOUBLE) AS eur, s.last_payment_at, s.score, s.rank,
-                   s.reasons, count(*) OVER () AS total
-            FROM det_alerts a JOIN det_scores s USING (role, provider, party_id)
-            WHERE {" AND ".join(where)}
-            ORDER BY {order} LIMIT ? OFFSET ?""",
+        f"""SELECT a.role, a.provider, a.party_id, a.alert_no, a.name, a.country, a.payments,
+                   CAST(a.eur AS DOUBLE) AS eur, a.last_payment_at, a.score, a.rank,
+                   a.reasons, a.corridors
+            FROM det_alerts a WHERE a.alert_no IN (
+              SELECT a.alert_no FROM det_alerts a WHERE {" AND ".join(where)}
+              ORDER BY {order} LIMIT ? OFFSET ?)
+            ORDER BY {order}""",
         [*params, f.per_page, (f.page - 1) * f.per_page])
-    total = found[0]["total"] if found else int(view.scalar(
-        f"""SELECT count(*) FROM det_alerts a JOIN det_scores s USING (role, provider, party_id)
-            WHERE {" AND ".join(where)}""", params))
+    total = int(view.scalar(
+        f"""SELECT count(*) FROM det_alerts a WHERE {" AND ".join(where)}""", params))
     rows = [AlertRow(key=PartyKey(r["role"], r["provider"], r["party_id"]),
                      alert_no=r["alert_no"], name=r["name"], country=r["country"],
-                     corridors=[], payments=r["payments"], eur=r["eur"],
-                     last_payment_at=r["last_payment_at"], score=r["score"], rank=r["rank"],
-                     reasons=[x for x in (r["reasons"] or "").split("; ") if x])
+                     corridors=[c for c in r["corridors"] if c], payments=r["payments"],
+                     eur=r["eur"], last_payment_at=r["last_payment_at"], score=r["score"],
+                     rank=r["rank"], reasons=[x for x in (r["reasons"] or "").split("; ") if x])
             for r in found]
-    _add_corridors(view, rows)
     _add_states(session, rows)
     return QueuePage(f, total, rows)
-
-
-def _add_corridors(view: WarehouseView, rows: list[AlertRow]) -> None:
-    buyers = [r.key for r in rows if r.key.role == "buyer"]
-    paid: dict[tuple[str, str], list[str]] = {}
-    if buyers:
-        view.con.register("q_page", _keys_table(buyers))
-        paid = {(p, s): c for p, s, c in view.rows(
-            """SELECT t.provider, t.sender_id, list_sort(list_distinct(
-                        list(t.beneficiary_country)))
-               FROM transactions t SEMI JOIN q_page k
-                 ON k.provider = t.provider AND k.party_id = t.sender_id
-               GROUP BY 1, 2""")}
-    for r in rows:
-        if r.key.role == "buyer":
-            r.corridors = [c for c in paid.get((r.key.provider, r.key.party_id), []) if c]
-        elif r.country:
-            r.corridors = [r.country]
 
 
 def _add_states(session: Session, rows: list[AlertRow]) -> None:

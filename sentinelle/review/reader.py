@@ -1,25 +1,32 @@
 """Reading the warehouse from a long-running server.
 
-Why a connection per request: DuckDB lets one process write a file, and a writer needs the
-file to itself. The web application must not stop ``sentinelle ingest`` or ``detect`` from
-running in another process, so it opens the warehouse read-only for each request (about
-10 ms) and closes it at once. Between requests the file is free; new results show up on the
-next request without a restart. While a writer holds the file, opening it fails with a lock
-error: the reader retries briefly, then says the warehouse is busy (503 in the web layer).
+Why the file is opened on demand: DuckDB lets one process write a file, and a writer needs
+the file to itself. The web application must not stop ``sentinelle ingest`` or ``detect``
+from running in another process, so it holds the warehouse open, read-only, only while a
+request is being answered. The requests in flight share one open database (each with its
+own connection to it): opening the file costs about 15 ms and closing it as much, and a
+fresh opening reads the lookup indexes from disk again, so under load it pays to keep it
+open while anyone is using it. When the last request in flight ends, the file is closed:
+it is free exactly when no request is being answered — as when each request opened its
+own — and new results show up on the next request without a restart. While a writer holds
+the file, opening it fails with a lock error: the reader retries briefly, then says the
+warehouse is busy (503 in the web layer).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from sentinelle.errors import DetectionError, WarehouseError
+from sentinelle.settings import resolve
 
 __all__ = ["WarehouseBusy", "WarehouseReader", "WarehouseView"]
 
@@ -51,8 +58,8 @@ class WarehouseView:
         return rows[0][0] if rows else None
 
     def has_table(self, name: str) -> bool:
-        return bool(self.scalar("SELECT count(*) FROM information_schema.tables "
-                                "WHERE table_name = ?", [name]))
+        return bool(self.scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
+                                [name]))
 
     def require_detection(self) -> None:
         if not self.has_table("det_scores"):
@@ -67,24 +74,48 @@ class WarehouseView:
                         "ORDER BY started_at DESC LIMIT 1")
 
 
-@dataclass(frozen=True)
+@dataclass
 class WarehouseReader:
-    """Opens the warehouse read-only on demand. ``wait_s`` is how long to keep retrying
-    while a writer holds the file before giving up with :class:`WarehouseBusy`."""
+    """Opens the warehouse read-only on demand, shared by the requests in flight and
+    closed when the last one ends. ``wait_s`` is how long to keep retrying while a writer
+    holds the file before giving up with :class:`WarehouseBusy`."""
 
     path: Path
     wait_s: float = 2.0
     threads: int = 2
-    memory_limit: str = "1GB"
+    # The lookup indexes stay in memory once read, beside the cached blocks: the
+    # ``memory_limit`` setting (3GB unless set), as for the command line.
+    memory_limit: str = field(default_factory=lambda: str(resolve()["memory_limit"]))
+    _guard: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _shared: duckdb.DuckDBPyConnection | None = field(default=None, init=False, repr=False)
+    _users: int = field(default=0, init=False, repr=False)
 
     @contextmanager
     def open(self) -> Iterator[WarehouseView]:
-        con = self._connect()
+        shared = self._acquire()
         try:
-            con.execute("SET TimeZone = 'UTC'")
-            yield WarehouseView(con)
+            con = shared.cursor()  # a connection of its own: settings, registered tables
+            try:
+                con.execute("SET TimeZone = 'UTC'")
+                yield WarehouseView(con)
+            finally:
+                con.close()
         finally:
-            con.close()
+            self._release()
+
+    def _acquire(self) -> duckdb.DuckDBPyConnection:
+        with self._guard:
+            if self._shared is None:
+                self._shared = self._connect()
+            self._users += 1
+            return self._shared
+
+    def _release(self) -> None:
+        with self._guard:
+            self._users -= 1
+            if self._users == 0 and self._shared is not None:
+                self._shared.close()
+                self._shared = None
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         if not Path(self.path).exists():

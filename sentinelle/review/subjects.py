@@ -6,15 +6,23 @@ appears to be (every name, phone, account... seen on its payments, with counts),
 as a sum with the transactions behind each term, its rhythm (amounts per month and an
 hour × weekday map in local time), who it pays or is paid by, the referrals that name it
 and the cases that hold it — only the cases the viewer may see. Every view is audited.
+
+The party's payments are read once, by the lookup index detection builds on the party's id
+column (docs/web.md), and everything drawn from them — identities, evidence, months, heat
+maps, counterparties — is counted here in Python: a party has tens or thousands of
+payments, and a query per section cost more in DuckDB's fixed overhead than the counting.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import quote, unquote
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,6 +44,13 @@ IDENTITY_FIELDS = {
     "beneficiary": ("name", "phone", "account", "country", "city"),
 }
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# What the page reads of each of the party's payments (columns of `transactions`).
+_PAYMENT_COLUMNS = (
+    "provider", "txn_id", "timestamp", "timestamp_offset_min", "timestamp_raw", "amount",
+    "currency", "amount_eur", "sender_id", "sender_name", "beneficiary_id",
+    "beneficiary_name", "sender_country", "beneficiary_country", "description",
+    "source_file_id", "source_line")
+Payment = dict[str, Any]
 
 
 class PartyKey(NamedTuple):
@@ -143,7 +158,8 @@ def subject_page(session: Session, view: WarehouseView, user: User, key: PartyKe
     state = session.scalars(select(AlertState).where(
         AlertState.role == key.role, AlertState.provider == key.provider,
         AlertState.party_id == key.party_id)).first()
-    total, counterparties = _counterparties(view, key, counterparty_limit)
+    payments = _payments(view, key)
+    total, counterparties = _counterparties(view, key, payments, counterparty_limit)
     return Subject(
         key=key, name=row["name"], country=row["country"], payments=row["payments"],
         eur=row["eur"], last_payment_at=row["last_payment_at"], score=row["score"],
@@ -153,14 +169,10 @@ def subject_page(session: Session, view: WarehouseView, user: User, key: PartyKe
             """SELECT indicator, value, strength, points, contribution, reason
                FROM det_contributions WHERE role = ? AND provider = ? AND party_id = ?
                ORDER BY contribution DESC, indicator""", args),
-        identities=_identities(view, key),
-        evidence=_evidence(view, key, evidence_limit),
-        months=view.dicts(
-            f"""SELECT strftime(date_trunc('month', timestamp), '%Y-%m') AS month,
-                       count(*) AS payments, CAST(sum(amount_eur) AS DOUBLE) AS eur
-                FROM transactions WHERE provider = ? AND {key.side}_id = ?
-                GROUP BY 1 ORDER BY 1""", [key.provider, key.party_id]),
-        heatmaps=_heatmaps(view, key),
+        identities=_identities(key, payments),
+        evidence=_evidence(view, key, payments, evidence_limit),
+        months=_months(payments),
+        heatmaps=_heatmaps(key, payments),
         counterparties=counterparties, counterparties_total=total,
         referrals=view.dicts(
             """SELECT m.referral_id, m.source, m.matched_on, r.received_at, r.subject_role,
@@ -176,150 +188,195 @@ def subject_page(session: Session, view: WarehouseView, user: User, key: PartyKe
     )
 
 
-def _identities(view: WarehouseView, key: PartyKey) -> dict[str, list[dict[str, Any]]]:
-    """Every value of each identifying field seen on the party's payments, with counts.
-    Names are shown as recorded (the folded form is what detection compares)."""
+def _identity_column(side: str, f: str) -> str:
+    """Names are shown as recorded (the folded form is what detection compares)."""
+    return f"{side}_{f}{'_raw' if f == 'name' else ''}"
+
+
+def _payments(view: WarehouseView, key: PartyKey) -> list[Payment]:
+    """The party's payments, found by the index on its id column (built by detection).
+    DuckDB uses an index only when the filter is on the indexed column alone, so the
+    provider is compared here. Column names come from the declarations above."""
     side = key.side
-    fields = IDENTITY_FIELDS[side]
-    # Column names come from the declaration above, never from the request.
-    cols = ", ".join(
-        f"CAST({side}_{f}{'_raw' if f == 'name' else ''} AS VARCHAR) AS {f}" for f in fields)
-    rows = view.rows(
-        f"""WITH t AS (SELECT timestamp, {cols} FROM transactions
-                       WHERE provider = ? AND {side}_id = ?)
-            SELECT kind, value, count(*) AS n, min(timestamp), max(timestamp)
-            FROM (UNPIVOT t ON {", ".join(fields)} INTO NAME kind VALUE value)
-            GROUP BY kind, value ORDER BY kind, n DESC, value""",
-        [key.provider, key.party_id])
+    cols = list(dict.fromkeys(
+        [*_PAYMENT_COLUMNS, *(_identity_column(side, f) for f in IDENTITY_FIELDS[side])]))
+    rows = view.rows(f"SELECT {', '.join(cols)} FROM transactions WHERE {side}_id = ?",
+                     [key.party_id])
+    return [p for p in (dict(zip(cols, r, strict=True)) for r in rows)
+            if p["provider"] == key.provider]
+
+
+def _first_last(found: dict[Any, list[Any]], key: Any, ts: datetime | None) -> list[Any]:
+    """Count a payment under ``key``: [payments, first, last] (times that are missing
+    are left out of first and last, as SQL's min and max do)."""
+    entry = found.setdefault(key, [0, None, None])
+    entry[0] += 1
+    if ts is not None:
+        entry[1] = ts if entry[1] is None else min(entry[1], ts)
+        entry[2] = ts if entry[2] is None else max(entry[2], ts)
+    return entry
+
+
+def _identities(key: PartyKey, payments: list[Payment]) -> dict[str, list[dict[str, Any]]]:
+    """Every value of each identifying field seen on the party's payments, with counts,
+    most frequent first."""
+    fields = IDENTITY_FIELDS[key.side]
+    found: dict[tuple[str, str], list[Any]] = {}
+    for p in payments:
+        for f in fields:
+            value = p[_identity_column(key.side, f)]
+            if value is not None:  # a date is shown as SQL writes it: YYYY-MM-DD
+                _first_last(found, (f, str(value)), p["timestamp"])
     out: dict[str, list[dict[str, Any]]] = {f: [] for f in fields}
-    for kind, value, n, first, last in rows:
+    for (kind, value), (n, first, last) in sorted(
+            found.items(), key=lambda kv: (kv[0][0], -kv[1][0], kv[0][1])):
         out[kind].append({"value": value, "payments": n, "first": first, "last": last})
     return out
 
 
-def _evidence(view: WarehouseView, key: PartyKey, limit: int) -> list[Evidence]:
-    """The transactions behind each indicator (stored for alerts), with file and line."""
-    rows = view.dicts(
-        """WITH e AS (
-             SELECT e.indicator, t.txn_id, t.timestamp, t.timestamp_offset_min AS offset_min,
-                    CAST(t.amount AS DOUBLE) AS amount, t.currency,
-                    CAST(t.amount_eur AS DOUBLE) AS eur, t.sender_id, t.sender_name,
-                    t.beneficiary_id, t.beneficiary_name, t.beneficiary_country,
-                    t.description, f.path AS source_file, t.source_line,
-                    row_number() OVER (PARTITION BY e.indicator
-                                       ORDER BY t.timestamp, t.txn_id) AS n,
-                    count(*) OVER (PARTITION BY e.indicator) AS total
-             FROM det_evidence e
-             JOIN transactions t ON t.provider = e.provider AND t.txn_id = e.txn_id
-             JOIN ingest_files f ON f.file_id = t.source_file_id
-             WHERE e.role = ? AND e.provider = ? AND e.party_id = ?)
-           SELECT * FROM e WHERE n <= ? ORDER BY indicator, n""", [*key, limit])
-    groups: dict[str, Evidence] = {}
-    for r in rows:
-        group = groups.setdefault(r["indicator"], Evidence(r["indicator"], r.pop("total"), []))
-        r.pop("total", None)
-        r.pop("n")
-        r["source_name"] = Path(r["source_file"]).name
-        group.rows.append(r)
-    return list(groups.values())
+def _months(payments: list[Payment]) -> list[dict[str, Any]]:
+    """Payments and euros per calendar month (UTC)."""
+    found: dict[str, list[Any]] = {}
+    for p in payments:
+        if p["timestamp"] is None:
+            continue
+        entry = found.setdefault(p["timestamp"].strftime("%Y-%m"), [0, None])
+        entry[0] += 1
+        if p["amount_eur"] is not None:
+            entry[1] = (entry[1] or 0) + p["amount_eur"]
+    return [{"month": m, "payments": n, "eur": None if eur is None else float(eur)}
+            for m, (n, eur) in sorted(found.items())]
 
 
-def _zone_table(countries: list[str]) -> tuple[str, list[str]]:
-    """A VALUES list mapping each country to its zone (UTC when unknown), with bound
-    values; the placeholders' number is the only thing spliced into SQL."""
-    pairs = [(c, country_zone(c) or "UTC") for c in countries] or [("", "UTC")]
-    return (", ".join("(?, ?)" for _ in pairs), [v for pair in pairs for v in pair])
+def _evidence(view: WarehouseView, key: PartyKey, payments: list[Payment],
+              limit: int) -> list[Evidence]:
+    """The transactions behind each indicator (stored for alerts), with file and line:
+    always some of the party's own payments, the earliest ``limit`` per indicator."""
+    by_txn = {p["txn_id"]: p for p in payments}
+    groups: dict[str, list[Payment]] = {}
+    for indicator, txn_id in view.rows(
+            "SELECT indicator, txn_id FROM det_evidence WHERE role = ? AND provider = ? "
+            "AND party_id = ? ORDER BY indicator", list(key)):
+        if txn_id in by_txn:
+            groups.setdefault(indicator, []).append(by_txn[txn_id])
+    files = dict(view.rows(
+        "SELECT file_id, path FROM ingest_files WHERE list_contains(?, file_id)",
+        [sorted({p["source_file_id"] for p in by_txn.values()
+                 if p["source_file_id"] is not None})])) if groups else {}
+    out = []
+    for indicator, rows in groups.items():
+        rows.sort(key=lambda p: (p["timestamp"] is None, p["timestamp"] or datetime.min,
+                                 p["txn_id"]))
+        out.append(Evidence(indicator, len(rows), [_evidence_row(p, files) for p in rows[:limit]]))
+    return out
 
 
-def _local(ts: str, offset: str, raw: str, zone: str) -> str:
+def _evidence_row(p: Payment, files: dict[int, str]) -> dict[str, Any]:
+    path = files.get(p["source_file_id"], "")
+    return {"txn_id": p["txn_id"], "timestamp": p["timestamp"],
+            "offset_min": p["timestamp_offset_min"], "amount": _float(p["amount"]),
+            "currency": p["currency"], "eur": _float(p["amount_eur"]),
+            "sender_id": p["sender_id"], "sender_name": p["sender_name"],
+            "beneficiary_id": p["beneficiary_id"], "beneficiary_name": p["beneficiary_name"],
+            "beneficiary_country": p["beneficiary_country"], "description": p["description"],
+            "source_file": path, "source_line": p["source_line"],
+            "source_name": Path(path).name}
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+@cache
+def _zone(country: str | None) -> ZoneInfo:
+    return ZoneInfo(country_zone(country) or "UTC") if country else ZoneInfo("UTC")
+
+
+def _in_zone(ts: datetime, country: str | None) -> datetime:
+    """A UTC time as the wall clock shows it in the country's zone."""
+    return ts.replace(tzinfo=UTC).astimezone(_zone(country)).replace(tzinfo=None)
+
+
+def _sender_local(p: Payment) -> datetime:
     """The wall-clock time where the payer was, as detection reads it
     (``DuckDBDialect.local_hour``): the offset written in the timestamp, unless the
     timestamp was written in UTC ("Z"), in which case the zone of the payer's country."""
-    return (f"CASE WHEN right({raw}, 1) IN ('Z', 'z') OR {offset} IS NULL "
-            f"THEN timezone({zone}, {ts}::TIMESTAMPTZ) "
-            f"ELSE {ts} + {offset} * INTERVAL 1 MINUTE END")
+    raw, offset = p["timestamp_raw"], p["timestamp_offset_min"]
+    if offset is None or (raw is not None and raw[-1:] in ("Z", "z")):
+        return _in_zone(p["timestamp"], p["sender_country"])
+    return p["timestamp"] + timedelta(minutes=offset)
 
 
-def _heatmaps(view: WarehouseView, key: PartyKey) -> list[Heatmap]:
+def _counts(times: Iterable[datetime]) -> list[list[int]]:
+    counts = [[0] * 24 for _ in WEEKDAYS]
+    for ts in times:
+        counts[ts.weekday()][ts.hour] += 1
+    return counts
+
+
+def _heatmaps(key: PartyKey, payments: list[Payment]) -> list[Heatmap]:
     """Payments per hour and weekday. A buyer's map is in his own local time (his
     payments' offsets). A facilitator gets two: in the clock of the beneficiary's country
     (when the money arrives, where she lives) and in her senders' local time — the clock
     the night-time indicators read, since a live session happens when the buyer is up."""
-    side = key.side
-    countries = [r[0] for r in view.rows(
-        f"""SELECT DISTINCT c FROM (SELECT sender_country AS c FROM transactions
-                                    WHERE provider = ? AND {side}_id = ?
-                                    UNION SELECT beneficiary_country FROM transactions
-                                    WHERE provider = ? AND {side}_id = ?) WHERE c IS NOT NULL
-            ORDER BY c""", [key.provider, key.party_id] * 2)]
-    values_sql, zone_args = _zone_table(countries)
-    clocks = [("sender", "sender_country")]
-    if side == "beneficiary":
-        clocks.insert(0, ("beneficiary", "beneficiary_country"))
-    maps = []
-    for clock, country_col in clocks:
-        if clock == "sender":
-            local = _local("t.timestamp", "t.timestamp_offset_min", "t.timestamp_raw", "z.zone")
-        else:  # a beneficiary's clock is her country's zone: nothing records her offset
-            local = "timezone(z.zone, t.timestamp::TIMESTAMPTZ)"
-        rows = view.rows(
-            f"""WITH z(country, zone) AS (VALUES {values_sql}),
-                    l AS (SELECT {local} AS ts FROM transactions t
-                          LEFT JOIN z ON z.country = t.{country_col}
-                          WHERE t.provider = ? AND t.{side}_id = ?)
-                SELECT isodow(ts) - 1, hour(ts), count(*) FROM l GROUP BY 1, 2""",
-            [*zone_args, key.provider, key.party_id])
-        counts = [[0] * 24 for _ in WEEKDAYS]
-        for day, hour, n in rows:
-            counts[day][hour] = n
-        if side == "sender":
-            title, label = "Payments by hour and weekday, in the sender's local time", \
-                "the sender's own offsets"
-        elif clock == "sender":
-            title, label = "Payments received, in each sender's local time", \
-                "the senders' offsets"
-        else:
-            title = "Payments received, in the beneficiary's country time"
-            label = ", ".join(sorted({country_zone(c) or "UTC" for c in _countries(
-                view, key)})) or "UTC"
-        maps.append(Heatmap(title, label, counts))
-    return maps
+    timed = [p for p in payments if p["timestamp"] is not None]
+    senders = _counts(_sender_local(p) for p in timed)
+    if key.side == "sender":
+        return [Heatmap("Payments by hour and weekday, in the sender's local time",
+                        "the sender's own offsets", senders)]
+    # A beneficiary's clock is her country's zone: nothing records her offset.
+    countries = sorted({p["beneficiary_country"] for p in timed} - {None})
+    return [
+        Heatmap("Payments received, in the beneficiary's country time",
+                ", ".join(sorted({country_zone(c) or "UTC" for c in countries})) or "UTC",
+                _counts(_in_zone(p["timestamp"], p["beneficiary_country"]) for p in timed)),
+        Heatmap("Payments received, in each sender's local time", "the senders' offsets",
+                senders),
+    ]
 
 
-def _countries(view: WarehouseView, key: PartyKey) -> list[str]:
-    return [r[0] for r in view.rows(
-        "SELECT DISTINCT beneficiary_country FROM transactions WHERE provider = ? "
-        "AND beneficiary_id = ? AND beneficiary_country IS NOT NULL ORDER BY 1",
-        [key.provider, key.party_id])]
-
-
-def _counterparties(view: WarehouseView, key: PartyKey,
+def _counterparties(view: WarehouseView, key: PartyKey, payments: list[Payment],
                     limit: int) -> tuple[int, list[dict[str, Any]]]:
-    """Who the party pays (buyer) or is paid by (facilitator), with their own scores."""
-    side = key.side
-    other = "beneficiary" if side == "sender" else "sender"
-    rows = view.dicts(
-        f"""WITH c AS (
-              SELECT t.{other}_id AS party_id, any_value(t.{other}_name) AS name,
-                     any_value(t.{other}_country) AS country, count(*) AS payments,
-                     CAST(sum(t.amount_eur) AS DOUBLE) AS eur, min(t.timestamp) AS first,
-                     max(t.timestamp) AS last
-              FROM transactions t WHERE t.provider = ? AND t.{side}_id = ?
-              GROUP BY 1)
-            SELECT c.*, ? AS role, ? AS provider, s.score, s.rank,
-                   EXISTS (SELECT 1 FROM det_referral_matches m WHERE m.role = ?
-                           AND m.provider = ? AND m.party_id = c.party_id) AS referred,
-                   count(*) OVER () AS total
-            FROM c LEFT JOIN det_scores s ON s.role = ? AND s.provider = ?
-                                         AND s.party_id = c.party_id
-            ORDER BY s.score DESC NULLS LAST, c.eur DESC, c.party_id LIMIT ?""",
-        [key.provider, key.party_id, OTHER_ROLE[key.role], key.provider,
-         OTHER_ROLE[key.role], key.provider, OTHER_ROLE[key.role], key.provider, limit])
-    total = rows[0]["total"] if rows else 0
-    for r in rows:
-        r.pop("total")
-        r["token"] = PartyKey(r["role"], r["provider"], r["party_id"]).token
-    return total, rows
+    """Who the party pays (buyer) or is paid by (facilitator), with their own scores:
+    the most suspicious first, then by euros."""
+    other = "beneficiary" if key.side == "sender" else "sender"
+    role = OTHER_ROLE[key.role]
+    found: dict[str, dict[str, Any]] = {}
+    for p in payments:
+        party_id = p[f"{other}_id"]
+        if party_id is None:
+            continue
+        c = found.get(party_id)
+        if c is None:
+            c = found[party_id] = {"party_id": party_id, "name": None, "country": None,
+                                   "payments": 0, "eur": None, "first": None, "last": None}
+        c["name"] = c["name"] or p[f"{other}_name"]
+        c["country"] = c["country"] or p[f"{other}_country"]
+        c["payments"] += 1
+        if p["amount_eur"] is not None:
+            c["eur"] = (c["eur"] or 0) + p["amount_eur"]
+        ts = p["timestamp"]
+        if ts is not None:
+            c["first"] = ts if c["first"] is None else min(c["first"], ts)
+            c["last"] = ts if c["last"] is None else max(c["last"], ts)
+    scores = {party_id: (score, rank, referred) for party_id, score, rank, referred in view.rows(
+        """WITH c AS (SELECT unnest(?::VARCHAR[]) AS party_id)
+           SELECT c.party_id, s.score, s.rank,
+                  EXISTS (SELECT 1 FROM det_referral_matches m WHERE m.role = ?
+                          AND m.provider = ? AND m.party_id = c.party_id)
+           FROM c LEFT JOIN det_scores s ON s.role = ? AND s.provider = ?
+                                        AND s.party_id = c.party_id""",
+        [list(found), role, key.provider, role, key.provider])} if found else {}
+    for c in found.values():
+        c["eur"] = _float(c["eur"])
+        score, rank, referred = scores.get(c["party_id"], (None, None, False))
+        c.update(role=role, provider=key.provider, score=score, rank=rank,
+                 referred=bool(referred),
+                 token=PartyKey(role, key.provider, c["party_id"]).token)
+    ranked = sorted(found.values(), key=lambda c: (
+        c["score"] is None, -(c["score"] or 0.0), c["eur"] is None, -(c["eur"] or 0.0),
+        c["party_id"]))
+    return len(ranked), ranked[:limit]
 
 
 def _cases(session: Session, user: User, key: PartyKey) -> list[dict[str, Any]]:
