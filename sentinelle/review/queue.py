@@ -224,14 +224,16 @@ def _add_states(session: Session, rows: list[AlertRow]) -> None:
         r.decision = latest.get(r.key)
 
 
-def _scored(view: WarehouseView, keys: Sequence[PartyKey]) -> dict[PartyKey, float]:
-    """Each key's score in the last run; NotFound naming every key that has none."""
+def _scored(view: WarehouseView,
+            keys: Sequence[PartyKey]) -> dict[PartyKey, tuple[float, str]]:
+    """Each key's score in the last run and what scored it (``scorecard <digest>`` or
+    ``model vN``); NotFound naming every key that has none."""
     if not keys:
         raise ReviewError("no alert selected", fix="tick at least one alert")
     view.require_detection()
     view.con.register("q_sel", _keys_table(keys))
-    scores = {PartyKey(r, p, i): s for r, p, i, s in view.rows(
-        """SELECT s.role, s.provider, s.party_id, s.score FROM det_scores s
+    scores = {PartyKey(r, p, i): (s, by) for r, p, i, s, by in view.rows(
+        """SELECT s.role, s.provider, s.party_id, s.score, s.scorer FROM det_scores s
            SEMI JOIN q_sel k ON k.role = s.role AND k.provider = s.provider
                             AND k.party_id = s.party_id""")}
     missing = [k.target for k in keys if k not in scores]
@@ -307,10 +309,11 @@ def dispose(session: Session, view: WarehouseView, user: User, keys: Sequence[Pa
         session.add(Disposition(
             role=key.role, provider=key.provider, party_id=key.party_id, decision=decision,
             reason=reason.strip(), decided_by=user.id, decided_at=now,
-            run_id=run.get("run_id"), score=scores[key], scorer=run.get("scorer")))
+            run_id=run.get("run_id"), score=scores[key][0], scorer=scores[key][1]))
         audit.record(session, action="dispose", user=user, target=key.target, ip=ip,
                      detail={"decision": decision, "reason": reason.strip(),
-                             "score": scores[key], "run_id": run.get("run_id")})
+                             "score": scores[key][0], "scorer": scores[key][1],
+                             "run_id": run.get("run_id")})
     session.commit()
     return len(keys)
 
