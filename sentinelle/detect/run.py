@@ -24,18 +24,13 @@ from sentinelle.detect.scoring import Weights, base_score, points_sql, score_sql
 from sentinelle.errors import DetectionError
 from sentinelle.normalise.zones import zones_table_rows
 from sentinelle.warehouse import Warehouse
+from sentinelle.warehouse.connection import create_lookup_indexes
 from sentinelle.warehouse.dialect import DUCKDB, DuckDBDialect, string_literal
 
 STEPS = ("prepare payments", "measure parties", "link identifiers and referrals",
          "propagate over the network", "score and explain", "alerts and evidence",
          "index for the web application")
 
-# The web application's pages read one party's payments at a time (docs/web.md): without
-# these, each such read scans every transaction. DuckDB uses an index only for a filter
-# on the indexed column alone. Ingestion drops them before appending (an indexed table is
-# slow to append to), and every run builds them again.
-WEB_INDEXES = {"transactions_sender_id": ("transactions", "sender_id"),
-               "transactions_beneficiary_id": ("transactions", "beneficiary_id")}
 
 RESULT_DDL = [
     """CREATE TABLE IF NOT EXISTS det_runs (
@@ -326,8 +321,7 @@ def _web_lookups(wh: Warehouse, dialect: DuckDBDialect) -> None:
     """The indexes the web application's lookups use, and each alert's corridors (a
     facilitator's country; the countries a buyer pays), which the queue shows and filters
     on and would otherwise find by reading the buyer's payments."""
-    for name, (table, column) in WEB_INDEXES.items():
-        wh.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({column})")
+    create_lookup_indexes(wh)
     wh.execute(dialect.temp_table("det_alert_corridors", """
         SELECT 'buyer' AS role, t.provider, t.sender_id AS party_id,
                list_sort(list_distinct(list(t.beneficiary_country))) AS corridors

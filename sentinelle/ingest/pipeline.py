@@ -26,6 +26,7 @@ from sentinelle.ingest.sources import PendingSource, discover, start_fingerprint
 from sentinelle.ingest.staging import stage
 from sentinelle.model import Table, load_table
 from sentinelle.warehouse import Warehouse
+from sentinelle.warehouse.connection import drop_lookup_indexes
 from sentinelle.warehouse.dialect import DUCKDB, quote_ident
 from sentinelle.warehouse.rates import load_rates
 
@@ -62,6 +63,8 @@ def ingest_paths(
     table = load_table(table_name)
     files = discover(paths)
     rates_sha = load_rates(wh, rates) if table.name == "transactions" else None
+    if table.name == "transactions" and files:
+        drop_lookup_indexes(wh)  # appending to an indexed table is slow; detect rebuilds
     reports = []
     for i, path in enumerate(files):
         on_file(path, i, len(files))

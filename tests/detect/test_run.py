@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
-from sentinelle.detect.run import STEPS, WEB_INDEXES
+from sentinelle.detect.run import STEPS
+from sentinelle.warehouse.connection import LOOKUP_INDEXES
 from tests.detect.conftest import Scored, payment
 
 ROWS = [
@@ -25,7 +26,7 @@ def scored(score: Callable[..., Scored]) -> Scored:
 def test_detection_indexes_the_party_columns(scored: Scored) -> None:
     found = {name: (table, sql) for name, table, sql in scored.wh.execute(
         "SELECT index_name, table_name, sql FROM duckdb_indexes()").fetchall()}
-    for name, (table, column) in WEB_INDEXES.items():
+    for name, (table, column) in LOOKUP_INDEXES.items():
         assert found[name][0] == table and column in found[name][1]
     assert STEPS[-1] == "index for the web application"
 
@@ -53,3 +54,22 @@ def test_alerts_carry_the_queue_columns_and_corridors(scored: Scored) -> None:
         "SELECT alert_no FROM det_alerts ORDER BY score DESC, role, provider, party_id"
     ).fetchall()]
     assert ordered == sorted(ordered)  # the queue sorts by score through the alert number
+
+
+def test_ingesting_drops_the_indexes_and_the_next_run_builds_them(scored: Scored,
+                                                                  tmp_path) -> None:
+    from sentinelle.detect import detect, load_catalogue
+    from sentinelle.ingest import ingest_paths
+    from tests.conftest import TXN_COLUMNS, write_csv
+
+    def indexes() -> set[str]:
+        return {r[0] for r in scored.wh.execute(
+            "SELECT index_name FROM duckdb_indexes()").fetchall()}
+
+    assert set(LOOKUP_INDEXES) <= indexes()
+    more = [payment(9, "S9", "B9", "2024-04-01T12:00:00+01:00", txn_id="T9")]
+    ingest_paths(scored.wh, "transactions", [write_csv(tmp_path / "more.csv", more,
+                                                       TXN_COLUMNS)], user="test")
+    assert not set(LOOKUP_INDEXES) & indexes()
+    detect(scored.wh, load_catalogue(), user="test")
+    assert set(LOOKUP_INDEXES) <= indexes()
