@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table as RichTable
@@ -15,6 +15,9 @@ from sentinelle.cli.common import DbOption, console, error_console, warehouse
 from sentinelle.cli.detect import IndicatorsOption
 from sentinelle.cli.review import UrlOption, _cases
 from sentinelle.errors import LabelsError
+
+if TYPE_CHECKING:
+    from sentinelle.review.models import ModelVersion
 
 app = typer.Typer(help="The glass-box model: train on decisions or outcomes, preview, adopt.",
                   no_args_is_help=True)
@@ -60,10 +63,7 @@ def train(
                       "--scorer model.")
 
 
-def _show(version: object) -> None:
-    from sentinelle.review.models import ModelVersion
-
-    assert isinstance(version, ModelVersion)
+def _show(version: ModelVersion) -> None:
     out = RichTable(title=f"Model v{version.id}, {version.role}s ({version.status}; "
                     "log-odds at full strength)")
     out.add_column("indicator")

@@ -12,6 +12,7 @@ strengths: its coefficients replace the weights and the explanation is the same 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from sentinelle.detect.catalogue import Catalogue, Indicator
@@ -51,6 +52,4 @@ def score_sql(weights: Weights, points: str) -> str:
 
 
 def base_score(weights: Weights) -> float:
-    import math
-
     return 1.0 / (1.0 + math.exp(-weights.intercept))
