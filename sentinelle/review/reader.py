@@ -11,13 +11,17 @@ it is free exactly when no request is being answered — as when each request op
 own — and new results show up on the next request without a restart. While a writer holds
 the file, opening it fails with a lock error: the reader retries briefly, then says the
 warehouse is busy (503 in the web layer).
+
+While the file is open no writer can change it, so what every page asks first — which
+tables exist, the last detection run — is read once per opening and shared by the
+requests that use it (under load, once for thousands of requests).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +44,8 @@ class WarehouseView:
     """One read-only connection to the warehouse, for the length of one request."""
 
     con: duckdb.DuckDBPyConnection
+    # Facts about the open file, shared by the views of one opening (see above).
+    facts: dict[str, Any] = field(default_factory=dict)
 
     def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         return self.con.execute(sql, params or []).fetchall()
@@ -57,9 +63,15 @@ class WarehouseView:
         rows = self.con.execute(sql, params or []).fetchall()
         return rows[0][0] if rows else None
 
+    def _fact(self, name: str, read: Callable[[], Any]) -> Any:
+        if name not in self.facts:
+            self.facts[name] = read()
+        return self.facts[name]
+
     def has_table(self, name: str) -> bool:
-        return bool(self.scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
-                                [name]))
+        tables = self._fact("tables", lambda: {t for (t,) in self.rows(
+            "SELECT table_name FROM duckdb_tables()")})
+        return name in tables
 
     def require_detection(self) -> None:
         if not self.has_table("det_scores"):
@@ -67,11 +79,14 @@ class WarehouseView:
                                  fix="run sentinelle detect; the results appear here at once")
 
     def latest_run(self) -> dict[str, Any] | None:
-        """The last detection run: its id and scorer (recorded with every decision)."""
+        """The last detection run: its id and scorer (recorded with every decision) and
+        its parameters (JSON)."""
         if not self.has_table("det_runs"):
             return None
-        return self.one("SELECT run_id, scorer, started_at FROM det_runs "
-                        "ORDER BY started_at DESC LIMIT 1")
+        found = self._fact("latest_run", lambda: self.one(
+            "SELECT run_id, scorer, started_at, parameters FROM det_runs "
+            "ORDER BY started_at DESC LIMIT 1"))
+        return dict(found) if found else None
 
 
 @dataclass
@@ -89,26 +104,28 @@ class WarehouseReader:
     _guard: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _shared: duckdb.DuckDBPyConnection | None = field(default=None, init=False, repr=False)
     _users: int = field(default=0, init=False, repr=False)
+    _facts: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     @contextmanager
     def open(self) -> Iterator[WarehouseView]:
-        shared = self._acquire()
+        shared, facts = self._acquire()
         try:
             con = shared.cursor()  # a connection of its own: settings, registered tables
             try:
                 con.execute("SET TimeZone = 'UTC'")
-                yield WarehouseView(con)
+                yield WarehouseView(con, facts)
             finally:
                 con.close()
         finally:
             self._release()
 
-    def _acquire(self) -> duckdb.DuckDBPyConnection:
+    def _acquire(self) -> tuple[duckdb.DuckDBPyConnection, dict[str, Any]]:
         with self._guard:
             if self._shared is None:
                 self._shared = self._connect()
+                self._facts = {}
             self._users += 1
-            return self._shared
+            return self._shared, self._facts
 
     def _release(self) -> None:
         with self._guard:

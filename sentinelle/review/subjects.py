@@ -15,6 +15,7 @@ payments, and a query per section cost more in DuckDB's fixed overhead than the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -51,6 +52,9 @@ _PAYMENT_COLUMNS = (
     "beneficiary_name", "sender_country", "beneficiary_country", "description",
     "source_file_id", "source_line")
 Payment = dict[str, Any]
+# What ``quote(part, safe="")`` leaves as it is.
+_URL_SAFE = re.compile(r"[A-Za-z0-9_.~-]*")
+_CONTRIBUTION_COLUMNS = ("indicator", "value", "strength", "points", "contribution", "reason")
 
 
 class PartyKey(NamedTuple):
@@ -69,8 +73,10 @@ class PartyKey(NamedTuple):
 
     @property
     def token(self) -> str:
-        """The key as one URL-safe string (form values, links)."""
-        return "/".join(quote(part, safe="") for part in self)
+        """The key as one URL-safe string (form values, links). Most parts need no
+        encoding, and checking is cheaper than ``quote`` (a queue page has a hundred)."""
+        return "/".join(part if _URL_SAFE.fullmatch(part) else quote(part, safe="")
+                        for part in self)
 
     @classmethod
     def parse(cls, token: str) -> PartyKey:
@@ -145,14 +151,15 @@ def subject_page(session: Session, view: WarehouseView, user: User, key: PartyKe
     access.require(user, "view_subject")
     view.require_detection()
     args = [key.role, key.provider, key.party_id]
-    row = view.one(
-        """SELECT s.name, s.country, s.payments, CAST(s.eur AS DOUBLE) AS eur,
-                  s.last_payment_at, s.score, s.base, s.rank, s.reasons, a.alert_no
-           FROM det_scores s LEFT JOIN det_alerts a USING (role, provider, party_id)
-           WHERE s.role = ? AND s.provider = ? AND s.party_id = ?""", args)
+    row = _one_party(key, view.dicts(
+        """SELECT role, provider, name, country, payments, CAST(eur AS DOUBLE) AS eur,
+                  last_payment_at, score, base, rank, reasons
+           FROM det_scores WHERE party_id = ?""", [key.party_id]))
     if row is None:
         raise NotFound(f"no {key.role} {key.party_id!r} ({key.provider}) in the last "
                        "detection run", fix="search for the party by name, phone or id")
+    alert = _one_party(key, view.dicts(
+        "SELECT role, provider, alert_no FROM det_alerts WHERE party_id = ?", [key.party_id]))
     audit.record(session, action="view_subject", user=user, target=key.target, ip=ip)
     session.commit()
     state = session.scalars(select(AlertState).where(
@@ -163,12 +170,13 @@ def subject_page(session: Session, view: WarehouseView, user: User, key: PartyKe
     return Subject(
         key=key, name=row["name"], country=row["country"], payments=row["payments"],
         eur=row["eur"], last_payment_at=row["last_payment_at"], score=row["score"],
-        base=row["base"], rank=row["rank"], alert_no=row["alert_no"],
+        base=row["base"], rank=row["rank"], alert_no=alert["alert_no"] if alert else None,
         reasons=[r for r in (row["reasons"] or "").split("; ") if r],
-        contributions=view.dicts(
-            """SELECT indicator, value, strength, points, contribution, reason
-               FROM det_contributions WHERE role = ? AND provider = ? AND party_id = ?
-               ORDER BY contribution DESC, indicator""", args),
+        contributions=[{k: c[k] for k in _CONTRIBUTION_COLUMNS} for c in _of_party(
+            key, view.dicts(
+                f"""SELECT role, provider, {', '.join(_CONTRIBUTION_COLUMNS)}
+                    FROM det_contributions WHERE party_id = ?
+                    ORDER BY contribution DESC, indicator""", [key.party_id]))],
         identities=_identities(key, payments),
         evidence=_evidence(view, key, payments, evidence_limit),
         months=_months(payments),
@@ -186,6 +194,18 @@ def subject_page(session: Session, view: WarehouseView, user: User, key: PartyKe
         assignee=state.assignee.username if state and state.assignee else None,
         decisions=_decisions(session, key),
     )
+
+
+def _of_party(key: PartyKey, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of a lookup by party id that are the party's own. The det_* lookups filter
+    on the id alone, so that DuckDB uses the id's index (docs/web.md); the role and
+    provider are compared here."""
+    return [r for r in rows if r["role"] == key.role and r["provider"] == key.provider]
+
+
+def _one_party(key: PartyKey, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    found = _of_party(key, rows)
+    return found[0] if found else None
 
 
 def _identity_column(side: str, f: str) -> str:
@@ -254,10 +274,10 @@ def _evidence(view: WarehouseView, key: PartyKey, payments: list[Payment],
     always some of the party's own payments, the earliest ``limit`` per indicator."""
     by_txn = {p["txn_id"]: p for p in payments}
     groups: dict[str, list[Payment]] = {}
-    for indicator, txn_id in view.rows(
-            "SELECT indicator, txn_id FROM det_evidence WHERE role = ? AND provider = ? "
-            "AND party_id = ? ORDER BY indicator", list(key)):
-        if txn_id in by_txn:
+    for role, provider, indicator, txn_id in view.rows(
+            "SELECT role, provider, indicator, txn_id FROM det_evidence WHERE party_id = ? "
+            "ORDER BY indicator", [key.party_id]):
+        if role == key.role and provider == key.provider and txn_id in by_txn:
             groups.setdefault(indicator, []).append(by_txn[txn_id])
     files = dict(view.rows(
         "SELECT file_id, path FROM ingest_files WHERE list_contains(?, file_id)",

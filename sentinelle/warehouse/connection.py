@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,17 +96,26 @@ class Warehouse:
         self.close()
 
 
-# The web application's pages read one party's payments at a time (docs/web.md): without
-# these, each such read scans every transaction. DuckDB uses an index only for a filter
-# on the indexed column alone. Ingestion drops them before appending (an indexed table is
-# slow to append to) and detection builds them again.
+# The web application's pages read one party at a time (docs/web.md): its payments, and
+# its score, contributions, evidence and alert number. Without these, each such read scans
+# the whole table. DuckDB uses an index only for a filter on the indexed column alone.
+# Ingestion drops them before appending (an indexed table is slow to append to) and
+# detection builds them again; it replaces the det_* tables on each run, which drops
+# their indexes, so those are built after the results are published.
 LOOKUP_INDEXES = {"transactions_sender_id": ("transactions", "sender_id"),
-                  "transactions_beneficiary_id": ("transactions", "beneficiary_id")}
+                  "transactions_beneficiary_id": ("transactions", "beneficiary_id"),
+                  "det_scores_party_id": ("det_scores", "party_id"),
+                  "det_contributions_party_id": ("det_contributions", "party_id"),
+                  "det_evidence_party_id": ("det_evidence", "party_id"),
+                  "det_alerts_party_id": ("det_alerts", "party_id")}
 
 
-def create_lookup_indexes(wh: Warehouse) -> None:
+def create_lookup_indexes(wh: Warehouse, only: Collection[str] | None = None) -> None:
+    """The lookup indexes (those on the tables ``only`` names, when given) that do not
+    exist yet."""
     for name, (table, column) in LOOKUP_INDEXES.items():
-        wh.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({column})")
+        if only is None or table in only:
+            wh.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({column})")
 
 
 def drop_lookup_indexes(wh: Warehouse) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 import duckdb
 import pytest
 
 from sentinelle.review import audit
+from sentinelle.review.subjects import PartyKey
 from tests.web.conftest import Site
 
 
@@ -95,3 +97,13 @@ def test_an_unknown_subject_is_not_found(site: Site, as_user) -> None:
     missing = {"role": "buyer", "provider": "Kestrel Remit", "party_id": "NOPE"}
     assert as_user("ana").get(_url(missing, api=True)).status_code == 404
     assert as_user("ana").get(_url(missing)).status_code == 404
+
+
+@pytest.mark.parametrize(("parts", "token"), [
+    (("buyer", "p1", "S-1_a.b~"), "buyer/p1/S-1_a.b~"),
+    (("facilitator", "bank/x", "B 1é"), "facilitator/bank%2Fx/B%201%C3%A9"),
+    (("buyer", "p", "a?b&c#d%"), "buyer/p/a%3Fb%26c%23d%25")])
+def test_a_key_travels_as_one_url_safe_token(parts: tuple[str, str, str], token: str) -> None:
+    key = PartyKey(*parts)
+    assert key.token == token == "/".join(quote(p, safe="") for p in parts)
+    assert PartyKey.parse(token) == key

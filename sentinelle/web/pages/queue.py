@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Request
@@ -67,7 +68,7 @@ def _page(request: Request, auth: Auth, session: DB, view: Warehouse,
         return "/queue?" + urlencode(merged)
 
     run = view.latest_run()
-    corridors = _corridors(view)
+    corridors = _corridors(run)
     return render(request, "queue.html", auth, status_for(problem) if problem else 200,
                   result=result, f=f, given=params, url=url, query=urlencode(kept),
                   statuses=ALERT_STATUSES, decisions=list(DECISIONS), sorts=list(queue.SORTS),
@@ -76,10 +77,10 @@ def _page(request: Request, auth: Auth, session: DB, view: Warehouse,
                   if access.can(auth.user, "train_model") else [])
 
 
-def _corridors(view: Warehouse) -> list[str]:
-    found = view.scalar("SELECT parameters FROM det_runs ORDER BY started_at DESC LIMIT 1")
+def _corridors(run: dict[str, Any] | None) -> list[str]:
     try:
-        return list(json.loads(found or "{}").get("high_risk_corridors", []))
+        return list(json.loads((run or {}).get("parameters") or "{}")
+                    .get("high_risk_corridors", []))
     except ValueError:
         return []
 
