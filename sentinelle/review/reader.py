@@ -63,13 +63,14 @@ class WarehouseView:
         rows = self.con.execute(sql, params or []).fetchall()
         return rows[0][0] if rows else None
 
-    def _fact(self, name: str, read: Callable[[], Any]) -> Any:
+    def fact(self, name: str, read: Callable[[], Any]) -> Any:
+        """What ``read`` returns, read once per opening of the file (see above)."""
         if name not in self.facts:
             self.facts[name] = read()
         return self.facts[name]
 
     def has_table(self, name: str) -> bool:
-        tables = self._fact("tables", lambda: {t for (t,) in self.rows(
+        tables = self.fact("tables", lambda: {t for (t,) in self.rows(
             "SELECT table_name FROM duckdb_tables()")})
         return name in tables
 
@@ -83,7 +84,7 @@ class WarehouseView:
         its parameters (JSON)."""
         if not self.has_table("det_runs"):
             return None
-        found = self._fact("latest_run", lambda: self.one(
+        found = self.fact("latest_run", lambda: self.one(
             "SELECT run_id, scorer, started_at, parameters FROM det_runs "
             "ORDER BY started_at DESC LIMIT 1"))
         return dict(found) if found else None
@@ -110,9 +111,8 @@ class WarehouseReader:
     def open(self) -> Iterator[WarehouseView]:
         shared, facts = self._acquire()
         try:
-            con = shared.cursor()  # a connection of its own: settings, registered tables
+            con = shared.cursor()  # a connection of its own: registered tables
             try:
-                con.execute("SET TimeZone = 'UTC'")
                 yield WarehouseView(con, facts)
             finally:
                 con.close()
@@ -144,7 +144,10 @@ class WarehouseReader:
             "threads": self.threads, "memory_limit": self.memory_limit}
         while True:
             try:
-                return duckdb.connect(str(self.path), read_only=True, config=config)
+                con = duckdb.connect(str(self.path), read_only=True, config=config)
+                # For every connection (cursor) made from it: times are shown in UTC.
+                con.execute("SET GLOBAL TimeZone = 'UTC'")
+                return con
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower():
                     raise WarehouseError(f"cannot open the warehouse {self.path}: {exc}",

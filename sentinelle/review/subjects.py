@@ -151,15 +151,17 @@ def subject_page(session: Session, view: WarehouseView, user: User, key: PartyKe
     access.require(user, "view_subject")
     view.require_detection()
     args = [key.role, key.provider, key.party_id]
+    # Both lookups by the id alone, so that DuckDB uses the ids' indexes (docs/web.md).
     row = _one_party(key, view.dicts(
-        """SELECT role, provider, name, country, payments, CAST(eur AS DOUBLE) AS eur,
-                  last_payment_at, score, base, rank, reasons
-           FROM det_scores WHERE party_id = ?""", [key.party_id]))
+        """WITH s AS (SELECT * FROM det_scores WHERE party_id = $1),
+                a AS (SELECT role, provider, alert_no FROM det_alerts WHERE party_id = $1)
+           SELECT s.role, s.provider, s.name, s.country, s.payments,
+                  CAST(s.eur AS DOUBLE) AS eur, s.last_payment_at, s.score, s.base, s.rank,
+                  s.reasons, a.alert_no
+           FROM s LEFT JOIN a USING (role, provider)""", [key.party_id]))
     if row is None:
         raise NotFound(f"no {key.role} {key.party_id!r} ({key.provider}) in the last "
                        "detection run", fix="search for the party by name, phone or id")
-    alert = _one_party(key, view.dicts(
-        "SELECT role, provider, alert_no FROM det_alerts WHERE party_id = ?", [key.party_id]))
     audit.record(session, action="view_subject", user=user, target=key.target, ip=ip)
     session.commit()
     state = session.scalars(select(AlertState).where(
@@ -170,7 +172,7 @@ def subject_page(session: Session, view: WarehouseView, user: User, key: PartyKe
     return Subject(
         key=key, name=row["name"], country=row["country"], payments=row["payments"],
         eur=row["eur"], last_payment_at=row["last_payment_at"], score=row["score"],
-        base=row["base"], rank=row["rank"], alert_no=alert["alert_no"] if alert else None,
+        base=row["base"], rank=row["rank"], alert_no=row["alert_no"],
         reasons=[r for r in (row["reasons"] or "").split("; ") if r],
         contributions=[{k: c[k] for k in _CONTRIBUTION_COLUMNS} for c in _of_party(
             key, view.dicts(
@@ -279,10 +281,9 @@ def _evidence(view: WarehouseView, key: PartyKey, payments: list[Payment],
             "ORDER BY indicator", [key.party_id]):
         if role == key.role and provider == key.provider and txn_id in by_txn:
             groups.setdefault(indicator, []).append(by_txn[txn_id])
-    files = dict(view.rows(
-        "SELECT file_id, path FROM ingest_files WHERE list_contains(?, file_id)",
-        [sorted({p["source_file_id"] for p in by_txn.values()
-                 if p["source_file_id"] is not None})])) if groups else {}
+    # A handful of files, read once per opening of the warehouse.
+    files: dict[int, str] = view.fact("ingest_files", lambda: dict(view.rows(
+        "SELECT file_id, path FROM ingest_files"))) if groups else {}
     out = []
     for indicator, rows in groups.items():
         rows.sort(key=lambda p: (p["timestamp"] is None, p["timestamp"] or datetime.min,
