@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from sentinelle.cli import bench, detect, docs, ingest, model, review, synth, warehouse
+from sentinelle.cli import bench, detect, docs, ingest, model, resolve, review, synth, warehouse
 from sentinelle.cli.common import error_console
 from sentinelle.cli.serve import serve
 from sentinelle.errors import SentinelleError
@@ -28,7 +28,7 @@ app.add_typer(detect.export_app, name="export")
 app.add_typer(review.db_app, name="db")
 app.add_typer(review.users_app, name="users")
 app.add_typer(review.audit_app, name="audit")
-for command in warehouse.COMMANDS + detect.COMMANDS:
+for command in warehouse.COMMANDS + detect.COMMANDS + resolve.COMMANDS:
     app.command()(command)
 
 __all__ = ["app", "main"]

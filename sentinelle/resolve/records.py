@@ -1,0 +1,103 @@
+"""The records entity resolution compares: one per sender, beneficiary and referral subject.
+
+Each kind of record is declared once — which warehouse table, which columns — and rendered
+to one SQL ``SELECT``; the three are stacked into ``er_records``. A record id names where the
+record came from (``sender:PROVIDER:ID``, ``beneficiary:PROVIDER:ID``,
+``referral:SOURCE:ID``), so it is the same on every run over the same data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Columns of er_records, in order, with their meaning (docs/resolve.md lists them).
+COLUMNS: dict[str, str] = {
+    "record_id": "kind:provider:id for a sender or beneficiary, referral:source:id for a referral",
+    "kind": "sender, beneficiary or referral",
+    "source": "the provider (transactions) or the referring agency (referrals)",
+    "source_id": "the provider's party id or the referral id",
+    "name": "the folded name (lower case, no accents, particles joined)",
+    "name_key": "the folded name's words sorted, so that word order does not matter",
+    "surname": "the surname as recognised at ingest",
+    "given": "the name's other words",
+    "birth_date": "date of birth, ISO 8601 text (senders and referrals only)",
+    "birth_year": "year of birth, for blocking",
+    "phone": "E.164 phone",
+    "email": "lower-cased email (senders and referrals only)",
+    "account": "compacted account number, IBAN or wallet id",
+    "country": "ISO 3166-1 alpha-2 country",
+}
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """Where one kind of record comes from: the table, the id columns and, for each
+    compared field, the warehouse column (None where the table has no such field)."""
+
+    kind: str
+    table: str
+    source: str
+    source_id: str
+    name: str
+    birth_date: str | None
+    phone: str
+    email: str | None
+    account: str
+    country: str
+
+    def sql(self) -> str:
+        # Every name spliced here comes from the declarations below, never from a user.
+        # A party seen on several rows keeps one value per field (the smallest): the
+        # warehouse holds one identity per party id today; several would become several
+        # records (see docs/resolve.md, "Not done yet").
+        def field(column: str | None, cast: str = "") -> str:
+            if column is None:
+                return "NULL"
+            return f"min({column}){cast}"
+
+        surname = f"{self.name}_surname"
+        return f"""
+            SELECT '{self.kind}:' || {self.source} || ':' || {self.source_id} AS record_id,
+                   '{self.kind}' AS kind, {self.source} AS source,
+                   {self.source_id} AS source_id,
+                   {field(self.name)} AS name, {field(surname)} AS surname,
+                   {field(self.birth_date, '::VARCHAR')} AS birth_date,
+                   {field(self.phone)} AS phone, {field(self.email)} AS email,
+                   {field(self.account)} AS account, {field(self.country)} AS country
+            FROM {self.table}
+            GROUP BY {self.source}, {self.source_id}"""
+
+
+KINDS: tuple[RecordKind, ...] = (
+    RecordKind("sender", "transactions", "provider", "sender_id", "sender_name",
+               "sender_birth_date", "sender_phone", "sender_email", "sender_account",
+               "sender_country"),
+    RecordKind("beneficiary", "transactions", "provider", "beneficiary_id",
+               "beneficiary_name", None, "beneficiary_phone", None, "beneficiary_account",
+               "beneficiary_country"),
+    RecordKind("referral", "referrals", "source", "referral_id", "subject_name",
+               "subject_birth_date", "subject_phone", "subject_email", "subject_account",
+               "subject_country"),
+)
+
+
+def records_sql() -> str:
+    """All records, with the derived name keys, ordered by record id."""
+    union = "\nUNION ALL\n".join(k.sql() for k in KINDS)
+    return f"""
+        WITH raw AS ({union}),
+        words AS (SELECT *, string_split(name, ' ') AS tokens FROM raw)
+        SELECT record_id, kind, source, source_id, name,
+               nullif(array_to_string(list_sort(tokens), ' '), '') AS name_key,
+               surname,
+               nullif(array_to_string(list_filter(tokens, lambda t: t <> surname), ' '), '')
+                 AS given,
+               birth_date, left(birth_date, 4) AS birth_year,
+               phone, email,
+               -- An e-wallet numbered by its phone says nothing the phone does not:
+               -- compared as well, it would count one fact twice.
+               CASE WHEN right(regexp_replace(account, '[^0-9]', '', 'g'), 9)
+                         = right(phone, 9) THEN NULL ELSE account END AS account,
+               country
+        FROM words
+        ORDER BY record_id"""

@@ -1,0 +1,130 @@
+"""One resolution run: records from the warehouse, linkage, clusters with stable subject
+ids, and the tables written back in one transaction.
+
+Tables (replaced by each run; er_runs keeps every run):
+
+- ``er_records``  every record compared (records.COLUMNS);
+- ``er_pairs``    every pair blocking produced, with its match probability and weight and,
+                  per field, the level reached (``gamma_*``) and its match weight (``mw_*``):
+                  the explanation an analyst reads before accepting a merge;
+- ``er_levels``   the label of each field's levels, to put words on ``gamma_*``;
+- ``er_clusters`` record → subject: the records whose pairs reach the threshold, joined
+                  transitively;
+- ``er_runs``     when, by whom, the threshold, the counts and the trained model (JSON).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pyarrow as pa
+
+from sentinelle.errors import SentinelleError
+from sentinelle.resolve.linkage import link
+from sentinelle.resolve.records import records_sql
+from sentinelle.warehouse import Warehouse
+
+STEPS = ("records", "linkage", "clusters", "publish")
+
+# Two records are one subject from this match probability up (`--threshold`).
+DEFAULT_THRESHOLD = 0.9
+THRESHOLD_HELP = ("Match probability from which two records are taken to be the same "
+                  "person (0-1).")
+
+# A subject id is a digest of the smallest record id in its cluster: the same records
+# give the same id on every run, and the id reveals nothing about the person.
+_SUBJECT_SQL = """
+    CREATE TABLE er_clusters AS
+    WITH c AS (
+      SELECT record_id, cluster_id,
+             min(record_id) OVER (PARTITION BY cluster_id) AS first_record,
+             count(*) OVER (PARTITION BY cluster_id) AS cluster_size
+      FROM er_clusters_in)
+    SELECT record_id, 'subj-' || left(md5(first_record), 16) AS subject_id, cluster_size
+    FROM c ORDER BY subject_id, record_id"""
+
+
+@dataclass
+class ResolveRun:
+    run_id: int
+    threshold: float
+    records: int
+    pairs: int
+    subjects: int
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _step(on_step: Callable[[str], None] | None, name: str) -> None:
+    if on_step:
+        on_step(name)
+
+
+def resolve(wh: Warehouse, threshold: float = DEFAULT_THRESHOLD, user: str = "",
+            threads: int = 0, on_step: Callable[[str], None] | None = None) -> ResolveRun:
+    """Link every sender, beneficiary and referral subject; write the er_* tables."""
+    if not 0 < threshold < 1:
+        raise SentinelleError(f"the threshold {threshold} is not a probability between 0 "
+                              "and 1", fix="use --threshold 0.9, for example")
+    seconds: dict[str, float] = {}
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[name] = now - clock
+        clock = now
+
+    _step(on_step, "records")
+    reader = wh.con.cursor()  # a connection of its own, so no pending result is in the way
+    records = reader.sql(records_sql()).to_arrow_table()
+    reader.close()
+    if records.num_rows < 2:
+        raise SentinelleError("there are fewer than two records to resolve",
+                              fix="ingest transactions and referrals first")
+    lap("records")
+    _step(on_step, "linkage")
+    linkage = link(records, threshold, threads)
+    lap("linkage")
+    _step(on_step, "clusters")
+    levels = pa.table({
+        "field": [f for f, by in linkage.labels.items() for _ in by],
+        "gamma": [g for by in linkage.labels.values() for g in by],
+        "label": [lab for by in linkage.labels.values() for lab in by.values()],
+    })
+    lap("clusters")
+    _step(on_step, "publish")
+    wh.execute("BEGIN TRANSACTION")
+    try:
+        for name, table in (("er_records_in", records), ("er_pairs_in", linkage.pairs),
+                            ("er_clusters_in", linkage.clusters), ("er_levels_in", levels)):
+            wh.con.register(f"{name}_view", table)
+            wh.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_view")
+            wh.con.unregister(f"{name}_view")
+        for name in ("er_records", "er_pairs", "er_levels", "er_clusters"):
+            wh.execute(f"DROP TABLE IF EXISTS {name}")
+        wh.execute("CREATE TABLE er_records AS SELECT * FROM er_records_in")
+        wh.execute("CREATE TABLE er_pairs AS SELECT * FROM er_pairs_in")
+        wh.execute("CREATE TABLE er_levels AS SELECT * FROM er_levels_in")
+        wh.execute(_SUBJECT_SQL)
+        wh.execute("""CREATE TABLE IF NOT EXISTS er_runs (
+            run_id INTEGER, started_at TIMESTAMPTZ, user_name VARCHAR, threshold DOUBLE,
+            records BIGINT, pairs BIGINT, subjects BIGINT, model JSON)""")
+        run_id = wh.scalar("SELECT coalesce(max(run_id), 0) + 1 FROM er_runs")
+        subjects = wh.scalar("SELECT count(DISTINCT subject_id) FROM er_clusters")
+        wh.execute("INSERT INTO er_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   [run_id, started, user, threshold, records.num_rows,
+                    linkage.pairs.num_rows, subjects, json.dumps(linkage.model)])
+        for name in ("er_records_in", "er_pairs_in", "er_clusters_in", "er_levels_in"):
+            wh.execute(f"DROP TABLE {name}")
+        wh.execute("COMMIT")
+    except BaseException:
+        wh.execute("ROLLBACK")
+        raise
+    lap("publish")
+    return ResolveRun(run_id, threshold, records.num_rows, linkage.pairs.num_rows, subjects,
+                      seconds)
