@@ -61,3 +61,19 @@ def measure(cmd: list[str], env: dict[str, str] | None = None,
 def write_section(name: str, text: str) -> None:
     """Replace (or append) the section between the markers of ``name`` in benchmarks.md."""
     report.write_section(BENCHMARKS, name, text)
+
+
+def timings_table(steps: list[tuple[str, str]]) -> list[str]:
+    """The per-step times a command printed with ``--timings``, as markdown lines."""
+    if not steps:
+        return []
+    return (["", "Where the time goes (`--timings`):", "", "| step | seconds |", "|---|---:|"]
+            + [f"| {what} | {secs} |" for what, secs in steps])
+
+
+def publish(name: str, lines: list[str], write: bool) -> None:
+    """Print a benchmark's section, and write it into docs/benchmarks.md unless asked not to."""
+    text = "\n".join(lines)
+    print(text)
+    if write:
+        write_section(name, text)

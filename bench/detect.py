@@ -22,7 +22,7 @@ import duckdb
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, machine, measure, write_section  # noqa: E402
+from common import ROOT, machine, measure, publish, timings_table  # noqa: E402
 
 from sentinelle.evaluate.metrics import rank_quality  # noqa: E402
 from sentinelle.warehouse.connection import LOOKUP_INDEXES  # noqa: E402
@@ -100,13 +100,8 @@ def main() -> None:
                     f"top 1% {q.top1_recall:.3f} ({q.positives:,} among {q.parties:,})"
                     for role, q in quality.items()) + ".",
     ]
-    if steps:
-        lines += ["", "Where the time goes (`--timings`):", "", "| step | seconds |",
-                  "|---|---:|"] + [f"| {what} | {secs} |" for what, secs in steps]
-    text = "\n".join(lines)
-    print(text)
-    if not args.no_write:
-        write_section(f"detect-s{args.scale:g}", text)
+    lines += timings_table(steps)
+    publish(f"detect-s{args.scale:g}", lines, not args.no_write)
 
 
 if __name__ == "__main__":

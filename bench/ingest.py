@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, machine, measure, write_section  # noqa: E402
+from common import ROOT, machine, measure, publish, timings_table  # noqa: E402
 
 BASELINE = """
 import duckdb, sys
@@ -86,16 +86,11 @@ def main() -> None:
         f"Ratio {ratio:.2f}x DuckDB alone; target ≤ 3x and < 4 GiB: **{verdict}**. "
         f"Rows: read {read:,} = accepted {accepted:,} + quarantined {quarantined:,}.",
     ]
-    if steps:
-        lines += ["", "Where the time goes (`--timings`):", "", "| step | seconds |",
-                  "|---|---:|"] + [f"| {what} | {secs} |" for what, secs in steps]
+    lines += timings_table(steps)
     if synth:
         lines += ["", f"Generating the world (`sentinelle synth --scale {args.scale:g}`) took "
                   f"{synth.seconds:.0f} s, peak {synth.peak_gib:.2f} GiB."]
-    text = "\n".join(lines)
-    print(text)
-    if not args.no_write:
-        write_section(f"ingest-s{args.scale:g}", text)
+    publish(f"ingest-s{args.scale:g}", lines, not args.no_write)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, machine, write_section  # noqa: E402
+from common import ROOT, machine, publish  # noqa: E402
 
 PASSWORD = "benchmark password, long enough"
 
@@ -181,10 +181,7 @@ def main() -> None:
         f"Errors: {len(errors)}{' (first: ' + errors[0] + ')' if errors else ''}. "
         f"Target: p95 under 300 ms for both pages: **{verdict}**.",
     ]
-    text = "\n".join(lines)
-    print(text)
-    if not args.no_write:
-        write_section("web", text)
+    publish("web", lines, not args.no_write)
 
 
 if __name__ == "__main__":
