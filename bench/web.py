@@ -111,6 +111,7 @@ def main() -> None:
     parser.add_argument("--alerts", type=int, default=100_000)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--workers", type=int, default=1, help="sentinelle serve --workers")
     parser.add_argument("--data", type=Path, default=ROOT / "bench-data")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
@@ -121,7 +122,8 @@ def main() -> None:
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "sentinelle", "serve", "--db", str(db), "--database-url", url,
-         "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+         "--port", str(port), "--workers", str(args.workers)], stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         env={**os.environ, "COLUMNS": "200"})
     base = f"http://127.0.0.1:{port}"
     try:
@@ -165,11 +167,12 @@ def main() -> None:
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d} on {machine()}, by "
         f"`python bench/web.py --scale {args.scale:g} --alerts {args.alerts} --users "
-        f"{args.users} --seconds {args.seconds:g}`.",
+        f"{args.users} --seconds {args.seconds:g} --workers {args.workers}`.",
         "",
         f"Warehouse: {txns:,} transactions, {len(alerts):,} alerts (detection re-run with "
         f"alert_threshold={threshold:.4g}, the score of the {args.alerts:,}th party, to reach "
-        f"the issue's 100,000). `sentinelle serve` (one uvicorn process) with a SQLite case "
+        f"the issue's 100,000). `sentinelle serve --workers {args.workers}` (uvicorn "
+        f"process(es)) with a SQLite case "
         f"database; {args.users} signed-in users in parallel, each alternating a queue page "
         "(random page of 50, a third filtered by role) and a random alert's subject page, "
         "without pause. The client runs on the same 2 cores as the server.",

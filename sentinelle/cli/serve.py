@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Annotated
@@ -40,6 +41,9 @@ def serve(
     = None,
     keyfile: Annotated[Path | None, typer.Option(help="TLS private key (PEM) for HTTPS.")]
     = None,
+    workers: Annotated[int, typer.Option(
+        min=1, help="Server processes; more than one lets pages render on several cores "
+        "at once (each reads the warehouse and the case database on its own).")] = 1,
 ) -> None:
     """Start the web application: the alert queue, subjects, search, cases, the audit log."""
     import uvicorn
@@ -58,7 +62,8 @@ def serve(
         _demo_account(url, settings["user"])
     https = certfile is not None
     local = host in LOOPBACK
-    app = create_app(warehouse, url, files, secure_cookies=https or not local)
+    secure = https or not local
+    app = create_app(warehouse, url, files, secure_cookies=secure)
     if local and not https:
         console.print("Listening on this machine only, over plain HTTP: the session cookie "
                       "is sent without the Secure flag.")
@@ -68,9 +73,16 @@ def serve(
     scheme = "https" if https else "http"
     shown = f"[{host}]" if ":" in host else host
     console.print(f"Sentinelle is serving [b]{scheme}://{shown}:{port}/[/] — Ctrl+C stops it.")
-    uvicorn.run(app, host=host, port=port, log_level="warning",
-                ssl_certfile=str(certfile) if certfile else None,
-                ssl_keyfile=str(keyfile) if keyfile else None)
+    cert, key = (str(certfile) if certfile else None), (str(keyfile) if keyfile else None)
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="warning", ssl_certfile=cert,
+                    ssl_keyfile=key)
+        return
+    from sentinelle.web.app import worker_environment
+
+    os.environ.update(worker_environment(warehouse, url, files, secure))
+    uvicorn.run("sentinelle.web.app:app_from_environment", factory=True, workers=workers,
+                host=host, port=port, log_level="warning", ssl_certfile=cert, ssl_keyfile=key)
 
 
 def _demo_account(url: str, os_user: str) -> None:

@@ -8,6 +8,7 @@ any other origin.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -82,3 +83,28 @@ def create_app(warehouse: Path, database_url: str | None = None,
     for router in ROUTERS:
         app.include_router(router, include_in_schema=router is api.router)
     return app
+
+
+# How `sentinelle serve --workers N` hands its options to each worker process: uvicorn
+# starts every worker from an import string, so the options travel as environment variables.
+WORKER_ENV = {"warehouse": "SENTINELLE_WEB_WAREHOUSE",
+              "database_url": "SENTINELLE_WEB_DATABASE_URL",
+              "files_dir": "SENTINELLE_WEB_FILES", "secure_cookies": "SENTINELLE_WEB_SECURE"}
+
+
+def worker_environment(warehouse: Path, database_url: str, files_dir: Path | None,
+                       secure_cookies: bool) -> dict[str, str]:
+    env = {WORKER_ENV["warehouse"]: str(warehouse), WORKER_ENV["database_url"]: database_url,
+           WORKER_ENV["secure_cookies"]: "1" if secure_cookies else "0"}
+    if files_dir is not None:
+        env[WORKER_ENV["files_dir"]] = str(files_dir)
+    return env
+
+
+def app_from_environment() -> FastAPI:
+    """The application of one worker process, from ``worker_environment``."""
+    files = os.environ.get(WORKER_ENV["files_dir"])
+    return create_app(Path(os.environ[WORKER_ENV["warehouse"]]),
+                      os.environ[WORKER_ENV["database_url"]],
+                      Path(files) if files else None,
+                      secure_cookies=os.environ.get(WORKER_ENV["secure_cookies"]) != "0")
