@@ -18,7 +18,7 @@ is computed and written once. A problem on a required field quarantines the row;
 optional field the clean value is left empty and a cleaning note says why (the notes are
 read back from the rows just written: raw present, clean empty). Raw values are always kept (see
 ``sentinelle.warehouse.columns``). Names, phones, countries and currencies are cleaned
-in Python over the *distinct* values only, into mapping tables (``mappings.py``).
+in Python over the *distinct* values only, into mapping tables (``lookups.py``).
 """
 
 from __future__ import annotations

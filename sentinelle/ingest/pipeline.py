@@ -21,7 +21,7 @@ from sentinelle.errors import InputRefused
 from sentinelle.ingest.cleaning import CleaningCompiler
 from sentinelle.ingest.commit import FileContext, commit_file
 from sentinelle.ingest.duplicates import find_duplicates
-from sentinelle.ingest.mappings import build_mappings
+from sentinelle.ingest.lookups import build_mappings
 from sentinelle.ingest.sources import PendingSource, discover, start_fingerprint
 from sentinelle.ingest.staging import stage
 from sentinelle.model import Table, load_table
