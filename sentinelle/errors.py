@@ -75,6 +75,10 @@ class WarehouseError(SentinelleError):
     """The warehouse cannot be opened or is not in the expected shape."""
 
 
+class MappingError(SentinelleError):
+    """A mapping file (a provider's export → canonical columns) is not valid."""
+
+
 class ReconciliationError(SentinelleError):
     """Rows read would not equal rows accepted plus rows quarantined: nothing is written."""
 
