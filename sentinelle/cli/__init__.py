@@ -6,7 +6,18 @@ import sys
 
 import typer
 
-from sentinelle.cli import bench, detect, docs, ingest, model, resolve, review, synth, warehouse
+from sentinelle.cli import (
+    bench,
+    comms,
+    detect,
+    docs,
+    ingest,
+    model,
+    resolve,
+    review,
+    synth,
+    warehouse,
+)
 from sentinelle.cli.common import error_console
 from sentinelle.cli.serve import serve
 from sentinelle.errors import SentinelleError
@@ -30,6 +41,8 @@ app.add_typer(review.users_app, name="users")
 app.add_typer(review.audit_app, name="audit")
 for command in warehouse.COMMANDS + detect.COMMANDS + resolve.COMMANDS:
     app.command()(command)
+app.command("timeline")(comms.timeline_command)
+app.command("sessions")(comms.sessions)
 
 __all__ = ["app", "main"]
 

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table as RichTable
 
+from sentinelle.cli import comms as comms_cli
 from sentinelle.cli.common import DbOption, console, progress_bar, warehouse
 from sentinelle.ingest import FileReport, ingest_paths
 from sentinelle.settings import resolve
@@ -104,3 +105,6 @@ def transactions(
 def referrals(paths: PathsArg, db: DbOption = None, timings: TimingsOption = False) -> None:
     """Ingest referral files (tips from NCMEC, Interpol, Europol, an FIU, partner police)."""
     _run("referrals", paths, db, timings)
+
+
+app.command("comms")(comms_cli.comms)  # chat and call exports: sentinelle/cli/comms.py
