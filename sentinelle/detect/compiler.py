@@ -26,10 +26,13 @@ PARTY_KEYS = {"buyer": ("provider", "sender_id"), "facilitator": ("provider", "b
 # Columns of the prepared payments, each with its meaning: the vocabulary of `measure`
 # and `evidence` (docs/indicators.md lists them).
 PAYMENT_COLUMNS: dict[str, str] = {
-    "provider": "The provider that reported the payment.",
+    "provider": "The provider that reported the payment; `subject` once entity resolution "
+                "has run (the parties are then subjects, across providers).",
+    "txn_provider": "The provider that reported the payment (the key of txn_id).",
     "txn_id": "The provider's transaction id.",
-    "sender_id": "The sender (possible buyer).",
-    "beneficiary_id": "The beneficiary (possible facilitator).",
+    "sender_id": "The sender (possible buyer): a subject id once entity resolution has run.",
+    "beneficiary_id": "The beneficiary (possible facilitator): a subject id once entity "
+                      "resolution has run.",
     "sender_name": "Sender's folded name.",
     "beneficiary_name": "Beneficiary's folded name.",
     "sender_country": "Sender's country.",
@@ -104,7 +107,7 @@ def payments_sql(catalogue: Catalogue, dialect: DuckDBDialect) -> str:
     cover = _render("{cover_phrases}", catalogue, "cover_phrases")
     return f"""
 WITH base AS (
-  SELECT t.provider, t.txn_id, t.sender_id, t.beneficiary_id, t.sender_name,
+  SELECT t.provider, t.txn_provider, t.txn_id, t.sender_id, t.beneficiary_id, t.sender_name,
          t.beneficiary_name, t.sender_country, t.beneficiary_country,
          CAST(t.amount_eur AS DOUBLE) AS amount_eur, CAST(t.amount AS DOUBLE) AS amount,
          {epoch} AS epoch_s,
@@ -118,7 +121,7 @@ WITH base AS (
            AS is_cover,
          coalesce({handle}, false) AS is_handle,
          coalesce(t.amount % {number(v["round_unit"], "round_unit")} = 0, false) AS is_round
-  FROM transactions t LEFT JOIN det_zones z ON z.country = t.sender_country
+  FROM det_txn t LEFT JOIN det_zones z ON z.country = t.sender_country
   WHERE t.amount_eur IS NOT NULL
 ), windowed AS (
   SELECT *, epoch_s / 86400.0 AS day_number, {night} AS is_night,
@@ -130,8 +133,8 @@ WITH base AS (
          min(epoch_s) OVER ({sender}, beneficiary_id) AS pair_first_s
   FROM base
 )
-SELECT provider, txn_id, sender_id, beneficiary_id, sender_name, beneficiary_name,
-       sender_country, beneficiary_country,
+SELECT provider, txn_provider, txn_id, sender_id, beneficiary_id, sender_name,
+       beneficiary_name, sender_country, beneficiary_country,
        amount_eur, amount, epoch_s, day_number, local_hour, is_night, is_small, to_corridor,
        cross_border, family_tie, is_cover, is_handle, is_round, gap_days, payments_7d,
        pair_first_s >= sender_first_s + {number(v["new_after_days"], "new_after_days")} * 86400
@@ -167,7 +170,7 @@ def evidence_sql(catalogue: Catalogue, indicator: Indicator) -> str:
     provider, party = PARTY_KEYS[indicator.party]
     condition = _render(indicator.evidence, catalogue, indicator.id)
     return f"""SELECT a.role, a.provider, a.party_id, {string_literal(indicator.id)} AS indicator,
-       p.txn_id
+       p.txn_provider, p.txn_id
 FROM det_payments p JOIN det_alert_parties a
   ON a.role = {string_literal(indicator.party)} AND a.provider = p.{provider}
  AND a.party_id = p.{party}

@@ -22,23 +22,29 @@ def identifiers_sql(catalogue: Catalogue, dialect: DuckDBDialect) -> str:
     names = dialect.distinct_text_agg("b.name", ", ")
     listed = dialect.ordered_text_agg("via || ' ' || value || ' with ' || names",
                                       "via DESC, value", " and ")
+    # A record is a beneficiary at a provider (txn_provider, beneficiary_party); the party
+    # scored is its subject once entity resolution has run (provider, beneficiary_id), so
+    # a facilitator whose relatives' records were merged into her still counts their names.
     return f"""
 WITH ids AS (
-  SELECT DISTINCT provider, beneficiary_id, beneficiary_name AS name, 'phone' AS via,
-         beneficiary_phone AS value
-  FROM transactions WHERE beneficiary_phone IS NOT NULL
+  SELECT DISTINCT provider, beneficiary_id, txn_provider, beneficiary_party,
+         beneficiary_name AS name, 'phone' AS via, beneficiary_phone AS value
+  FROM det_txn WHERE beneficiary_phone IS NOT NULL
   UNION
-  SELECT DISTINCT provider, beneficiary_id, beneficiary_name, 'account', beneficiary_account
-  FROM transactions WHERE beneficiary_account IS NOT NULL
+  SELECT DISTINCT provider, beneficiary_id, txn_provider, beneficiary_party, beneficiary_name,
+         'account', beneficiary_account
+  FROM det_txn WHERE beneficiary_account IS NOT NULL
+), records AS (
+  SELECT DISTINCT via, value, txn_provider, beneficiary_party FROM ids
 ), usable AS (
   SELECT * FROM ids
-  WHERE (via, value) IN (SELECT via, value FROM ids GROUP BY via, value
-                         HAVING count(DISTINCT beneficiary_id) BETWEEN 2 AND {cap})
+  WHERE (via, value) IN (SELECT via, value FROM records GROUP BY via, value
+                         HAVING count(*) BETWEEN 2 AND {cap})
 ), pairs AS (
   SELECT a.provider, a.beneficiary_id AS party_id, a.via, a.value, b.name
   FROM usable a JOIN usable b
     ON a.via = b.via AND a.value = b.value
-   AND NOT (a.provider = b.provider AND a.beneficiary_id = b.beneficiary_id)
+   AND NOT (a.txn_provider = b.txn_provider AND a.beneficiary_party = b.beneficiary_party)
    AND b.name IS DISTINCT FROM a.name
 ), per_value AS (
   SELECT provider, party_id, via, value, {names} AS names
@@ -48,7 +54,6 @@ WITH ids AS (
          {listed} AS detail
   FROM per_value GROUP BY provider, party_id
 )
-SELECT d.provider, d.party_id, n.m, d.detail
 FROM described d JOIN (SELECT provider, party_id, count(DISTINCT name) AS m FROM pairs
                        GROUP BY provider, party_id) n USING (provider, party_id)"""
 
@@ -61,15 +66,16 @@ _SIDES = {
 }
 
 
-def referral_matches_sql(dialect: DuckDBDialect) -> str:
+def referral_matches_sql(dialect: DuckDBDialect, resolved: bool = False) -> str:
     """Every (referral, party) pair that agrees exactly on an email, a phone, an account,
-    or a name with a birth date; a referral about a buyer is matched to senders, about a
-    facilitator to beneficiaries, and about an unknown role to both."""
+    or a name with a birth date — and, once entity resolution has run, every referral
+    resolved into the party's subject; a referral about a buyer is matched to senders,
+    about a facilitator to beneficiaries, and about an unknown role to both."""
     parties = " UNION ALL ".join(
         f"SELECT DISTINCT '{role}' AS role, provider, {pid} AS party_id, {name} AS name, "
         f"CAST({birth} AS DATE) AS birth, CAST({phone} AS VARCHAR) AS phone, "
         f"CAST({email} AS VARCHAR) AS email, CAST({account} AS VARCHAR) AS account "
-        f"FROM transactions"
+        f"FROM det_txn"
         for role, (pid, name, birth, phone, email, account) in _SIDES.items())
     joins = {
         "email": "p.email = r.subject_email",
@@ -82,6 +88,14 @@ def referral_matches_sql(dialect: DuckDBDialect) -> str:
         f"FROM referrals r JOIN parties p ON {cond} "
         f"AND (r.subject_role = p.role OR coalesce(r.subject_role, 'unknown') = 'unknown')"
         for how, cond in joins.items())
+    if resolved:
+        matched += """ UNION ALL
+SELECT r.referral_id, r.source, p.role, p.provider, p.party_id, 'entity resolution'
+FROM er_records rr JOIN er_clusters c ON c.record_id = rr.record_id
+JOIN referrals r ON r.source = rr.source AND r.referral_id = rr.source_id
+JOIN (SELECT DISTINCT role, provider, party_id FROM parties) p ON p.party_id = c.subject_id
+ AND (r.subject_role = p.role OR coalesce(r.subject_role, 'unknown') = 'unknown')
+WHERE rr.kind = 'referral'"""
     return f"""
 WITH parties AS ({parties}), matched AS ({matched})
 SELECT referral_id, source, role, provider, party_id,

@@ -23,6 +23,7 @@ from sentinelle.detect.catalogue import ROLES, Catalogue
 from sentinelle.detect.scoring import Weights, base_score, points_sql, score_sql, scorecard_weights
 from sentinelle.errors import DetectionError
 from sentinelle.normalise.zones import zones_table_rows
+from sentinelle.resolve.subjects import party_subjects_sql, transactions_sql
 from sentinelle.warehouse import Warehouse
 from sentinelle.warehouse.connection import create_lookup_indexes
 from sentinelle.warehouse.dialect import DUCKDB, DuckDBDialect, string_literal
@@ -43,6 +44,7 @@ RESULT_DDL = [
 class DetectionRun:
     run_id: str
     scorer: str
+    subjects: bool = False
     parties: dict[str, int] = field(default_factory=dict)
     alerts: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -56,16 +58,25 @@ def ensure_tables(wh: Warehouse) -> None:
 def detect(wh: Warehouse, catalogue: Catalogue, *, user: str,
            models: dict[str, Weights] | None = None,
            on_step: Callable[[str], None] | None = None,
-           dialect: DuckDBDialect = DUCKDB) -> DetectionRun:
+           dialect: DuckDBDialect = DUCKDB, subjects: bool | None = None) -> DetectionRun:
     """Score every sender as a buyer and every beneficiary as a facilitator: with the
-    scorecard, or with the adopted glass-box model of a role where ``models`` has one."""
+    scorecard, or with the adopted glass-box model of a role where ``models`` has one.
+
+    ``subjects``: score the subjects entity resolution found rather than each provider's
+    parties (resolve/subjects.py); by default, whenever ``sentinelle resolve`` has run."""
     if not wh.scalar("SELECT count(*) FROM transactions"):
         raise DetectionError("the warehouse holds no transactions to score",
                              fix="sentinelle ingest transactions PATH first")
     ensure_tables(wh)
     weights = {role: _weights(catalogue, role, (models or {}).get(role)) for role in ROLES}
     scorer = "; ".join(f"{role}: {weights[role].scorer}" for role in ROLES)
-    run = DetectionRun(uuid.uuid4().hex[:12], scorer)
+    resolved = wh.has_table("er_clusters")
+    if subjects is None:
+        subjects = resolved
+    elif subjects and not resolved:
+        raise DetectionError("detection on subjects needs entity resolution",
+                             fix="run sentinelle resolve first")
+    run = DetectionRun(uuid.uuid4().hex[:12], scorer, subjects=subjects)
     started = datetime.now(UTC).replace(tzinfo=None)
 
     marks: list[tuple[str, float]] = []
@@ -80,6 +91,9 @@ def detect(wh: Warehouse, catalogue: Catalogue, *, user: str,
 
     step(STEPS[0])
     _load_inputs(wh, catalogue)
+    if subjects:
+        sql(dialect.temp_table("det_party_subjects", party_subjects_sql()))
+    sql(dialect.temp_view("det_txn", transactions_sql(dialect, subjects)))
     sql(dialect.temp_table("det_payments", compiler.payments_sql(catalogue, dialect)))
 
     step(STEPS[1])
@@ -89,7 +103,7 @@ def detect(wh: Warehouse, catalogue: Catalogue, *, user: str,
     step(STEPS[2])
     sql(dialect.temp_table("det_ident", linkage.identifiers_sql(catalogue, dialect)))
     sql(f"CREATE OR REPLACE TABLE det_referral_matches AS "
-        f"{linkage.referral_matches_sql(dialect)}")
+        f"{linkage.referral_matches_sql(dialect, subjects)}")
     sql(dialect.temp_table("det_ref", linkage.referral_measures_sql(dialect)))
     for role in ROLES:
         sql(dialect.temp_table(f"det_static_{role}", _static_sql(catalogue, role)))
@@ -303,7 +317,8 @@ def _evidence(wh: Warehouse, catalogue: Catalogue, dialect: DuckDBDialect) -> No
         if i.party == "buyer":
             # Payments to the beneficiaries that make this sender a lead.
             network_parts.append(f"""
-SELECT 'buyer' AS role, a.provider, a.party_id, '{i.id}' AS indicator, p.txn_id
+SELECT 'buyer' AS role, a.provider, a.party_id, '{i.id}' AS indicator, p.txn_provider,
+       p.txn_id
 FROM det_alert_parties a
 JOIN det_net_buyer n ON n.provider = a.provider AND n.party_id = a.party_id
 JOIN det_payments p ON p.provider = a.provider AND p.sender_id = a.party_id
@@ -312,7 +327,8 @@ WHERE a.role = 'buyer'""")
         else:
             # Payments received from senders who look like buyers.
             network_parts.append(f"""
-SELECT 'facilitator' AS role, a.provider, a.party_id, '{i.id}' AS indicator, p.txn_id
+SELECT 'facilitator' AS role, a.provider, a.party_id, '{i.id}' AS indicator,
+       p.txn_provider, p.txn_id
 FROM det_alert_parties a
 JOIN det_payments p ON p.provider = a.provider AND p.beneficiary_id = a.party_id
 JOIN det_party_buyer s ON s.provider = p.provider AND s.party_id = p.sender_id
@@ -331,7 +347,7 @@ def _web_lookups(wh: Warehouse, dialect: DuckDBDialect) -> None:
     wh.execute(dialect.temp_table("det_alert_corridors", """
         SELECT 'buyer' AS role, t.provider, t.sender_id AS party_id,
                list_sort(list_distinct(list(t.beneficiary_country))) AS corridors
-        FROM transactions t SEMI JOIN det_alert_parties a
+        FROM det_txn t SEMI JOIN det_alert_parties a
           ON a.role = 'buyer' AND a.provider = t.provider AND a.party_id = t.sender_id
         GROUP BY ALL
         UNION ALL
@@ -395,10 +411,23 @@ def _publish(wh: Warehouse, run: DetectionRun, catalogue: Catalogue, user: str,
             WHERE s.score >= {lead} OR b.score >= {lead}
             ORDER BY e.provider, e.beneficiary_id, e.sender_id""")
         wh.execute("""CREATE OR REPLACE TABLE det_evidence AS
-            SELECT e.role, e.provider, e.party_id, e.indicator, e.txn_id
+            SELECT e.role, e.provider, e.party_id, e.indicator, e.txn_provider, e.txn_id
             FROM det_new_evidence e ORDER BY e.role, e.provider, e.party_id, e.indicator,
-                 e.txn_id""")
-        counts = {"parties": run.parties, "alerts": run.alerts, "seconds": run.seconds}
+                 e.txn_provider, e.txn_id""")
+        if run.subjects:
+            # Which provider's parties each subject holds: the subject page reads its
+            # payments, and a counterparty its subject, through this table.
+            wh.execute("""CREATE OR REPLACE TABLE det_subject_parties AS
+                SELECT DISTINCT 'sender' AS side, txn_provider AS provider,
+                       sender_party AS party_id, sender_id AS subject_id FROM det_txn
+                UNION
+                SELECT DISTINCT 'beneficiary', txn_provider, beneficiary_party, beneficiary_id
+                FROM det_txn
+                ORDER BY subject_id, side, provider, party_id""")
+        else:
+            wh.execute("DROP TABLE IF EXISTS det_subject_parties")
+        counts = {"parties": run.parties, "alerts": run.alerts, "seconds": run.seconds,
+                  "subjects": run.subjects}
         wh.execute("INSERT INTO det_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                    [run.run_id, started, now, user, run.scorer, catalogue.digest(),
                     json.dumps(catalogue.values, sort_keys=True), json.dumps(counts)])

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from sentinelle.errors import NotFound, ReviewError
+from sentinelle.resolve.subjects import SUBJECT_PROVIDER
 from sentinelle.review import access, audit
 from sentinelle.review.models import User
 from sentinelle.review.reader import WarehouseView
@@ -161,27 +162,42 @@ def _own_links(view: WarehouseView, key: PartyKey,
                limit: int) -> tuple[list[PartyKey], list[dict[str, Any]]]:
     """A party's own counterparts from its transactions, strongest first (for a party
     below the lead threshold, whose links det_links does not all hold)."""
-    side = key.side
-    other = "beneficiary" if side == "sender" else "sender"
     other_role = OTHER_ROLE[key.role]
+    own, own_args = _own_payments(key)
     rows = view.dicts(
         f"""WITH c AS (
-              SELECT t.{other}_id AS party_id, count(*) AS payments,
+              SELECT t.other_id AS party_id, count(*) AS payments,
                      CAST(sum(t.amount_eur) AS DOUBLE) AS eur
-              FROM transactions t WHERE t.provider = ? AND t.{side}_id = ?
-                AND t.{other}_id IS NOT NULL
-              GROUP BY 1)
+              FROM ({own}) t GROUP BY 1)
             SELECT c.* FROM c
             LEFT JOIN det_scores s ON s.role = ? AND s.provider = ? AND s.party_id = c.party_id
             ORDER BY s.score DESC NULLS LAST, c.eur DESC NULLS LAST, c.party_id LIMIT ?""",
-        [key.provider, key.party_id, other_role, key.provider, limit])
+        [*own_args, other_role, key.provider, limit])
     found = [PartyKey(other_role, key.provider, r["party_id"]) for r in rows]
     edges = []
     for party, r in zip(found, rows, strict=True):
-        sender, beneficiary = (key, party) if side == "sender" else (party, key)
+        sender, beneficiary = (key, party) if key.side == "sender" else (party, key)
         edges.append({"source": sender.token, "target": beneficiary.token,
                       "payments": r["payments"], "eur": r["eur"], "family": None})
     return found, edges
+
+
+def _own_payments(key: PartyKey) -> tuple[str, list[Any]]:
+    """The party's own payments as (other_id, amount_eur), with their bound arguments: a
+    provider's party from the transactions; a subject through the parties it holds, each
+    counterparty replaced by its own subject (det_subject_parties)."""
+    side = key.side
+    other = "beneficiary" if side == "sender" else "sender"
+    if key.provider != SUBJECT_PROVIDER:
+        return (f"""SELECT {other}_id AS other_id, amount_eur FROM transactions
+                    WHERE provider = ? AND {side}_id = ? AND {other}_id IS NOT NULL""",
+                [key.provider, key.party_id])
+    return (f"""SELECT o.subject_id AS other_id, t.amount_eur
+                FROM det_subject_parties m
+                JOIN transactions t ON t.provider = m.provider AND t.{side}_id = m.party_id
+                JOIN det_subject_parties o ON o.side = '{other}' AND o.provider = t.provider
+                                          AND o.party_id = t.{other}_id
+                WHERE m.side = '{side}' AND m.subject_id = ?""", [key.party_id])
 
 
 def _reach(view: WarehouseView, key: PartyKey, hops: int, from_transactions: bool,
@@ -196,11 +212,9 @@ def _reach(view: WarehouseView, key: PartyKey, hops: int, from_transactions: boo
                    JOIN {source} x ON x.role = 'facilitator' AND x.provider = l.provider
                                   AND x.party_id = l.beneficiary_id"""
 
-    side = key.side
-    other = "beneficiary" if side == "sender" else "sender"
-    first = (f"""SELECT DISTINCT '{OTHER_ROLE[key.role]}', provider, {other}_id
-                 FROM transactions WHERE provider = ? AND {side}_id = ?
-                   AND {other}_id IS NOT NULL""" if from_transactions else step("r0"))
+    own, own_args = _own_payments(key)
+    first = (f"""SELECT DISTINCT '{OTHER_ROLE[key.role]}', ?, other_id FROM ({own})"""
+             if from_transactions else step("r0"))
     if not has_links:
         hops = 1 if from_transactions else 0
     if hops == 0:
@@ -211,7 +225,7 @@ def _reach(view: WarehouseView, key: PartyKey, hops: int, from_transactions: boo
         ctes.append(f"r{hop}(role, provider, party_id) AS "
                     f"(({first if hop == 1 else step(f'r{hop - 1}')}) EXCEPT ({seen}))")
         seen += f" UNION SELECT * FROM r{hop}"
-    args: list[Any] = list(key) + ([key.provider, key.party_id] if from_transactions else [])
+    args: list[Any] = list(key) + ([key.provider, *own_args] if from_transactions else [])
     counted = " + ".join(f"(SELECT count(*) FROM r{hop})" for hop in range(1, hops + 1))
     return int(view.scalar(f"WITH {', '.join(ctes)} SELECT {counted}", args))
 

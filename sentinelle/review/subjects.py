@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from sentinelle.errors import NotFound, ReviewError
 from sentinelle.normalise.zones import country_zone
+from sentinelle.resolve.subjects import SUBJECT_PROVIDER
 from sentinelle.review import access, audit
 from sentinelle.review.models import AlertState, Case, CaseSubject, Disposition, User
 from sentinelle.review.reader import WarehouseView
@@ -39,6 +40,7 @@ __all__ = ["SIDES", "PartyKey", "Subject", "subject_page"]
 # A buyer is scored as a sender, a facilitator as a beneficiary.
 SIDES = {"buyer": "sender", "facilitator": "beneficiary"}
 OTHER_ROLE = {"buyer": "facilitator", "facilitator": "buyer"}
+OTHER_SIDE = {"sender": "beneficiary", "beneficiary": "sender"}
 # What identifies a party on its payments, per side (columns of `transactions`).
 IDENTITY_FIELDS = {
     "sender": ("name", "phone", "email", "account", "country", "birth_date"),
@@ -133,6 +135,7 @@ class Subject:
     counterparties_total: int
     referrals: list[dict[str, Any]]
     cases: list[dict[str, Any]]
+    records: list[dict[str, Any]]
     status: str
     assignee: str | None
     decisions: list[dict[str, Any]] = field(default_factory=list)
@@ -192,6 +195,7 @@ def subject_page(session: Session, view: WarehouseView, user: User, key: PartyKe
                WHERE m.role = ? AND m.provider = ? AND m.party_id = ?
                ORDER BY r.received_at, m.referral_id""", args),
         cases=_cases(session, user, key),
+        records=_records(view, key),
         status=state.status if state else "new",
         assignee=state.assignee.username if state and state.assignee else None,
         decisions=_decisions(session, key),
@@ -218,14 +222,60 @@ def _identity_column(side: str, f: str) -> str:
 def _payments(view: WarehouseView, key: PartyKey) -> list[Payment]:
     """The party's payments, found by the index on its id column (built by detection).
     DuckDB uses an index only when the filter is on the indexed column alone, so the
-    provider is compared here. Column names come from the declarations above."""
-    side = key.side
+    provider is compared here. Column names come from the declarations above.
+
+    A subject (entity resolution) is read party by party: each provider's parties it
+    holds, from ``det_subject_parties``. Each payment carries its counterparty's key
+    (``_other``): a party id, or a subject id when the subject is."""
+    side, other = key.side, OTHER_SIDE[key.side]
     cols = list(dict.fromkeys(
         [*_PAYMENT_COLUMNS, *(_identity_column(side, f) for f in IDENTITY_FIELDS[side])]))
-    rows = view.rows(f"SELECT {', '.join(cols)} FROM transactions WHERE {side}_id = ?",
-                     [key.party_id])
-    return [p for p in (dict(zip(cols, r, strict=True)) for r in rows)
-            if p["provider"] == key.provider]
+    members = (_members(view, side, key.party_id) if key.provider == SUBJECT_PROVIDER
+               else [(key.provider, key.party_id)])
+    out: list[Payment] = []
+    for provider, party_id in members:
+        rows = view.rows(f"SELECT {', '.join(cols)} FROM transactions WHERE {side}_id = ?",
+                         [party_id])
+        out += [p for p in (dict(zip(cols, r, strict=True)) for r in rows)
+                if p["provider"] == provider]
+    subjects = (_subjects_of(view, other, {(p["provider"], p[f"{other}_id"]) for p in out})
+                if key.provider == SUBJECT_PROVIDER else {})
+    for p in out:
+        p["_other"] = subjects.get((p["provider"], p[f"{other}_id"]), p[f"{other}_id"])
+    return out
+
+
+def _members(view: WarehouseView, side: str, subject_id: str) -> list[tuple[str, str]]:
+    """The providers' parties a subject holds on one side, as the last detection run
+    resolved them."""
+    return [(provider, party_id) for provider, party_id in view.rows(
+        "SELECT provider, party_id FROM det_subject_parties WHERE subject_id = ? "
+        "AND side = ? ORDER BY provider, party_id", [subject_id, side])]
+
+
+def _subjects_of(view: WarehouseView, side: str,
+                 parties: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The subject of each (provider, party_id) on one side."""
+    if not parties:
+        return {}
+    ids = sorted({party_id for _, party_id in parties if party_id is not None})
+    return {(provider, party_id): subject for provider, party_id, subject in view.rows(
+        """SELECT provider, party_id, subject_id FROM det_subject_parties
+           WHERE side = ? AND party_id IN (SELECT unnest(?::VARCHAR[]))""", [side, ids])
+        if (provider, party_id) in parties}
+
+
+def _records(view: WarehouseView, key: PartyKey) -> list[dict[str, Any]]:
+    """Every record entity resolution put in a subject: the providers' parties on either
+    side and the referrals, with what was compared (docs/resolve.md)."""
+    if key.provider != SUBJECT_PROVIDER or not view.has_table("er_records"):
+        return []
+    return view.dicts(
+        """SELECT r.kind, r.source, r.source_id, r.name, r.birth_date, r.phone, r.email,
+                  r.account, r.country
+           FROM er_clusters c JOIN er_records r USING (record_id)
+           WHERE c.subject_id = ? ORDER BY r.kind, r.source, r.source_id""",
+        [key.party_id])
 
 
 def _first_last(found: dict[Any, list[Any]], key: Any, ts: datetime | None) -> list[Any]:
@@ -274,13 +324,14 @@ def _evidence(view: WarehouseView, key: PartyKey, payments: list[Payment],
               limit: int) -> list[Evidence]:
     """The transactions behind each indicator (stored for alerts), with file and line:
     always some of the party's own payments, the earliest ``limit`` per indicator."""
-    by_txn = {p["txn_id"]: p for p in payments}
+    by_txn = {(p["provider"], p["txn_id"]): p for p in payments}
     groups: dict[str, list[Payment]] = {}
-    for role, provider, indicator, txn_id in view.rows(
-            "SELECT role, provider, indicator, txn_id FROM det_evidence WHERE party_id = ? "
-            "ORDER BY indicator", [key.party_id]):
-        if role == key.role and provider == key.provider and txn_id in by_txn:
-            groups.setdefault(indicator, []).append(by_txn[txn_id])
+    for role, provider, indicator, txn_provider, txn_id in view.rows(
+            "SELECT role, provider, indicator, txn_provider, txn_id FROM det_evidence "
+            "WHERE party_id = ? ORDER BY indicator", [key.party_id]):
+        found = by_txn.get((txn_provider, txn_id))
+        if role == key.role and provider == key.provider and found is not None:
+            groups.setdefault(indicator, []).append(found)
     # A handful of files, read once per opening of the warehouse.
     files: dict[int, str] = view.fact("ingest_files", lambda: dict(view.rows(
         "SELECT file_id, path FROM ingest_files"))) if groups else {}
@@ -294,7 +345,7 @@ def _evidence(view: WarehouseView, key: PartyKey, payments: list[Payment],
 
 def _evidence_row(p: Payment, files: dict[int, str]) -> dict[str, Any]:
     path = files.get(p["source_file_id"], "")
-    return {"txn_id": p["txn_id"], "timestamp": p["timestamp"],
+    return {"provider": p["provider"], "txn_id": p["txn_id"], "timestamp": p["timestamp"],
             "offset_min": p["timestamp_offset_min"], "amount": _float(p["amount"]),
             "currency": p["currency"], "eur": _float(p["amount_eur"]),
             "sender_id": p["sender_id"], "sender_name": p["sender_name"],
@@ -364,7 +415,7 @@ def _counterparties(view: WarehouseView, key: PartyKey, payments: list[Payment],
     role = OTHER_ROLE[key.role]
     found: dict[str, dict[str, Any]] = {}
     for p in payments:
-        party_id = p[f"{other}_id"]
+        party_id = p["_other"]
         if party_id is None:
             continue
         c = found.get(party_id)

@@ -81,6 +81,11 @@ class Warehouse:
         row = self.execute(sql, params).fetchone()
         return None if row is None else row[0]
 
+    def has_table(self, name: str) -> bool:
+        """Whether a table of the main schema exists (temporary tables are not counted)."""
+        return bool(self.scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? "
+                                "AND NOT temporary", [name]))
+
     def record_access(self, user: str, command: str, detail: str | None = None) -> None:
         """Write who is about to see what, before it is shown."""
         self.execute("INSERT INTO access_log VALUES (now()::TIMESTAMP, ?, ?, ?)",

@@ -59,6 +59,15 @@ class DuckDBDialect:
         cache a temporary view instead."""
         return f"CREATE OR REPLACE TEMP TABLE {name} AS {select}"
 
+    def temp_view(self, name: str, select: str) -> str:
+        """A session-scoped view: read where it is used, never stored."""
+        return f"CREATE OR REPLACE TEMP VIEW {name} AS {select}"
+
+    def subject_id(self, record_expr: str) -> str:
+        """A subject id from a record id: ``subj-`` and 16 hex digits of its MD5, so the
+        same record gives the same id on every engine and every run."""
+        return f"('subj-' || left(md5({record_expr}), 16))"
+
     def timestamp_from_epoch(self, seconds_expr: str) -> str:
         return f"make_timestamp(CAST({seconds_expr} * 1000000 AS BIGINT))"
 
