@@ -10,7 +10,6 @@ line, JSON with ijson's streaming parser, one record at a time.
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,7 +85,7 @@ def text_lines(path: Path) -> Iterator[tuple[int, str]]:
 
 
 # --- JSON --------------------------------------------------------------------------
-class _Counting(io.RawIOBase):
+class _Counting:
     """Counts the bytes handed to the parser and keeps the last ones, so a parse error
     can be placed at its exact byte and line."""
 
@@ -95,9 +94,6 @@ class _Counting(io.RawIOBase):
         self.offset = 0
         self.newlines = 0
         self.tail = b""
-
-    def readable(self) -> bool:
-        return True
 
     def read(self, size: int = -1) -> bytes:
         chunk = self.fh.read(size)

@@ -34,6 +34,7 @@ from sentinelle.errors import InputRefused
 
 # Invisible marks iOS puts before system text and attachments.
 _MARKS = "\u200e\u200f\u202a\u202b\u202c\u2066\u2067\u2068\u2069\ufeff"
+_UNMARK = str.maketrans("", "", _MARKS)
 HEADER = re.compile(
     r"^(?P<open>\[)?(?P<a>\d{1,4})(?P<sep>[./-])(?P<b>\d{1,2})(?P=sep)(?P<c>\d{2,4}),?[ \u202f]"
     r"(?P<h>\d{1,2})[:.](?P<m>\d{2})(?:[:.](?P<s>\d{2}))?"
@@ -154,9 +155,9 @@ def _record(path: Path, number: int, match: re.Match[str], lines: list[str], sty
     conversation = path.stem
     if not sent or _is_notice(sent["text"]):
         return Communication(utc, stamp, clock.name, "whatsapp", conversation, "", "system",
-                             raw, text=rest.strip(_MARKS), source_line=number, time_note=note)
+                             raw, text=_unmarked(rest), source_line=number, time_note=note)
     who = _clean_sender(sent["who"])
-    text = sent["text"].strip(_MARKS)
+    text = _unmarked(sent["text"])
     record = Communication(utc, stamp, clock.name, "whatsapp", conversation, who, "message",
                            raw, sender_name=who, recipients=[s for s in senders if s != who],
                            text=text, source_line=number, time_note=note)
@@ -218,6 +219,11 @@ def _seconds(text: str) -> int | None:
         total += int(number) * (3600 if unit.startswith("h") else
                                 60 if unit.startswith("min") else 1)
     return total if found else None
+
+
+def _unmarked(text: str) -> str:
+    """The text without the invisible direction marks iOS scatters in it (kept in raw)."""
+    return text.translate(_UNMARK).strip()
 
 
 def _is_notice(text: str) -> bool:
