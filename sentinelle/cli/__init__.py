@@ -12,6 +12,7 @@ from sentinelle.cli import (
     detect,
     docs,
     ingest,
+    mapping,
     model,
     resolve,
     review,
@@ -30,6 +31,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(ingest.app, name="ingest")
+app.add_typer(mapping.app, name="mapping")
 app.add_typer(docs.app, name="docs")
 app.command("synth")(synth.synth)
 app.command("bench")(bench.bench)

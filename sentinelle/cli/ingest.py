@@ -94,11 +94,32 @@ def transactions(
     rates: Annotated[Path | None, typer.Option(
         help="CSV of dated EUR reference rates to use instead of the shipped table.")] = None,
     timings: TimingsOption = False,
+    mapping: Annotated[str | None, typer.Option(
+        help="Mapping file (or shipped mapping name) for a provider's own export: "
+        "docs/mappings.md.")] = None,
+    format: Annotated[str | None, typer.Option(
+        "--format", help="iso20022 to read files as ISO 20022 messages whatever their "
+        "suffix (.xml files are by default): docs/iso20022.md.")] = None,
+    encoding: Annotated[str | None, typer.Option(
+        help="With --mapping: the CSV's encoding, over the mapping's and detection.")] = None,
+    delimiter: Annotated[str | None, typer.Option(
+        help="With --mapping: the CSV's delimiter, over the mapping's and detection.")] = None,
+    sheet: Annotated[str | None, typer.Option(
+        help="With --mapping: the Excel sheet to read.")] = None,
 ) -> None:
-    """Ingest transaction files (the canonical layout: docs/model.md)."""
+    """Ingest transaction files: the canonical layout (docs/model.md), a provider's export
+    with --mapping (docs/mappings.md), or ISO 20022 XML (docs/iso20022.md)."""
+    from sentinelle.ingest.mapfile import load_mapping
+    from sentinelle.ingest.readers import ReadOptions, more_suffixes, stager_for
+
+    if format not in (None, "iso20022"):
+        raise typer.BadParameter("--format takes iso20022 (other layouts: --mapping)")
     settings = resolve({"provider": provider, "rates": str(rates) if rates else None})
+    loaded = load_mapping(mapping) if mapping else None
     _run("transactions", paths, db, timings, default_provider=settings["provider"],
-         rates=Path(settings["rates"]) if settings["rates"] else None)
+         rates=Path(settings["rates"]) if settings["rates"] else None,
+         stager_for=stager_for(loaded, format, ReadOptions(encoding, delimiter, sheet)),
+         more_suffixes=more_suffixes(loaded))
 
 
 @app.command()

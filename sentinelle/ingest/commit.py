@@ -101,7 +101,8 @@ def _quarantine(con: duckdb.DuckDBPyConnection, table: Table, fid: dict, hparams
             f"WHEN 'c{i}' THEN $h{i}" for i in range(len(hparams))) + " END"
         con.execute(
             f"""INSERT INTO quarantine
-            SELECT $fid, $tname, r.line, {header_of}, r.value, r.reason, r.reason, r.raw_row
+            SELECT $fid, $tname, r.line, coalesce({header_of}, r."column"), r.value, r.reason,
+                   r.reason, r.raw_row
             FROM stg_rejects r""", {**fid, **hparams})
 
 

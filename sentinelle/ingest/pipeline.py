@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from sentinelle.ingest.commit import FileContext, commit_file
 from sentinelle.ingest.duplicates import find_duplicates
 from sentinelle.ingest.lookups import build_mappings
 from sentinelle.ingest.sources import PendingSource, discover, start_fingerprint
-from sentinelle.ingest.staging import stage
+from sentinelle.ingest.staging import Staged, stage
 from sentinelle.model import Table, load_table
 from sentinelle.warehouse import Warehouse
 from sentinelle.warehouse.connection import drop_lookup_indexes
@@ -31,6 +31,10 @@ from sentinelle.warehouse.dialect import DUCKDB, quote_ident
 from sentinelle.warehouse.rates import load_rates
 
 Progress = Callable[[str], None]
+# Stages a file of another layout (a provider's export, an ISO 20022 message) as canonical
+# rows; ``None`` means the canonical reader (see readers.py).
+Stager = Callable[[duckdb.DuckDBPyConnection, PendingSource, Table, Progress], Staged]
+ChooseStager = Callable[[Path], Stager | None]
 
 
 @dataclass(frozen=True)
@@ -58,10 +62,13 @@ def ingest_paths(
     rates: Path | None = None,
     on_file: Callable[[Path, int, int], None] = lambda *_: None,
     progress: Progress = lambda _: None,
+    stager_for: ChooseStager | None = None,
+    more_suffixes: frozenset[str] = frozenset(),
 ) -> list[FileReport]:
-    """Ingest every file under ``paths``; a refused file does not stop the others."""
+    """Ingest every file under ``paths``; a refused file does not stop the others.
+    ``stager_for`` picks, per file, a reader of another layout (None: canonical)."""
     table = load_table(table_name)
-    files = discover(paths)
+    files = discover(paths, more_suffixes)
     rates_sha = load_rates(wh, rates) if table.name == "transactions" else None
     if table.name == "transactions" and files:
         drop_lookup_indexes(wh)  # appending to an indexed table is slow; detect rebuilds
@@ -70,7 +77,8 @@ def ingest_paths(
         on_file(path, i, len(files))
         try:
             reports.append(ingest_file(wh, table, path, user=user, rates_sha=rates_sha,
-                                       default_provider=default_provider, progress=progress))
+                                       default_provider=default_provider, progress=progress,
+                                       stager=stager_for(path) if stager_for else None))
         except InputRefused as exc:
             reports.append(FileReport(path, "refused", message=str(exc)))
     return reports
@@ -85,23 +93,26 @@ def ingest_file(
     default_provider: str = "unspecified",
     rates_sha: str | None = None,
     progress: Progress = lambda _: None,
+    stager: Stager | None = None,
 ) -> FileReport:
     con = wh.con
     started = datetime.now(UTC).replace(tzinfo=None)
     with ThreadPoolExecutor(1) as pool:
         try:
             return _ingest(wh, table, start_fingerprint(pool, path), started, user,
-                           default_provider, rates_sha, progress)
+                           default_provider, rates_sha, progress, stager or stage)
         finally:
             _drop_temporary(con)
 
 
 def _ingest(wh: Warehouse, table: Table, pending: PendingSource, started: datetime,
             user: str, default_provider: str, rates_sha: str | None,
-            progress: Progress) -> FileReport:
+            progress: Progress, stager: Stager) -> FileReport:
     con, path = wh.con, pending.path
-    staged = stage(con, pending, table, progress)
+    staged = stager(con, pending, table, progress)
     source = pending.result()
+    if staged.source_format:
+        source = replace(source, format=staged.source_format)
     # Checked once the file is read: a re-sent file costs a read, a new one (the usual
     # case) gets its fingerprint for free while DuckDB parses.
     done = con.execute(

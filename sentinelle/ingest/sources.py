@@ -32,14 +32,15 @@ class SourceFile:
     ends_with_newline: bool
 
 
-def discover(paths: list[Path]) -> list[Path]:
-    """Files named, and the CSV and Parquet files under folders named, in a stable order."""
+def discover(paths: list[Path], more_suffixes: frozenset[str] = frozenset()) -> list[Path]:
+    """Files named, and the CSV and Parquet files (and ``more_suffixes``, for a reader of
+    other layouts) under folders named, in a stable order."""
     found: list[Path] = []
     for p in paths:
         if p.is_dir():
             found += sorted(
                 q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in
-                CSV_SUFFIXES | PARQUET_SUFFIXES
+                CSV_SUFFIXES | PARQUET_SUFFIXES | more_suffixes
             )
         elif p.is_file():
             found.append(p)

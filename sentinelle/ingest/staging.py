@@ -35,6 +35,8 @@ class Staged:
     header: list[str]
     rows_read: int
     line_mapping: str  # how _line was derived: records | python-csv | parquet-row
+    # Set by a reader that converts another layout (readers.py): what the file really is.
+    source_format: str | None = None
 
 
 def stage(
