@@ -39,6 +39,8 @@ SETTINGS: tuple[Setting, ...] = (
         "Provider name given to transactions whose `provider` column is empty.",
     ),
     Setting("user", "", "Who runs the command, for provenance; empty means the login name."),
+    Setting("reporting_entity", "", "YAML file of the reporting entity's settings for goAML and "
+            "FinCEN reports (`sentinelle report settings` prints an example)."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -14,6 +14,7 @@ from sentinelle.cli import (
     ingest,
     mapping,
     model,
+    report,
     resolve,
     review,
     synth,
@@ -41,6 +42,7 @@ app.add_typer(detect.export_app, name="export")
 app.add_typer(review.db_app, name="db")
 app.add_typer(review.users_app, name="users")
 app.add_typer(review.audit_app, name="audit")
+app.add_typer(report.app, name="report")
 for command in warehouse.COMMANDS + detect.COMMANDS + resolve.COMMANDS:
     app.command()(command)
 app.command("timeline")(comms.timeline_command)
