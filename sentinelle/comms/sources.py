@@ -10,6 +10,7 @@ line, JSON with ijson's streaming parser, one record at a time.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,15 +159,18 @@ def _refusal(path: Path, fh: _Counting, exc: Exception, last: str) -> InputRefus
     message = str(exc).splitlines()
     reason = message[0] if message else "not JSON"
     offset, line = fh.offset, fh.newlines + 1
-    # yajl shows the text around the fault and a caret under it: find it in what was read.
+    # yajl shows the text before the fault, line breaks printed as spaces, and a caret
+    # just after it: find that text in what was read to place the fault exactly.
     if len(message) >= 3 and "^" in message[2]:
-        snippet = message[1].strip()
-        caret = message[2].index("^") - (len(message[1]) - len(message[1].lstrip()))
-        found = fh.tail.rfind(snippet.encode("utf-8")) if snippet else -1
-        if found >= 0:
-            at = len(fh.tail) - found
-            offset = fh.offset - at + max(caret, 0)
-            line = fh.newlines + 1 - fh.tail[len(fh.tail) - at + max(caret, 0):].count(b"\n")
+        core = message[1].lstrip(" ")
+        caret = message[2].index("^") - (len(message[1]) - len(core))
+        pattern = b"".join(rb"\s" if ch.isspace() else re.escape(ch.encode("utf-8"))
+                           for ch in core)
+        found = [m.start() for m in re.finditer(pattern, fh.tail)] if core else []
+        if found:
+            at = found[-1] + max(min(caret, len(core)) - 1, 0)
+            offset = fh.offset - len(fh.tail) + at
+            line = fh.newlines + 1 - fh.tail[at:].count(b"\n")
     cut = "premature EOF" in reason
     return InputRefused(
         ("the JSON ends before it is complete (the file was cut short)" if cut else
