@@ -79,6 +79,7 @@ class MappedStager:
         sha = pending.result().sha256 if any(s.from_line for s in m.fields.values()) else ""
         converter = Converter(m, tab.header, sha)
         if converter.missing_columns:
+            tab.close()
             raise InputRefused(
                 f"the export lacks column(s) the mapping {m.name} reads",
                 file=str(pending.path), line=int(m.read.get("skip_lines", 0)) + 1,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +37,7 @@ class Tabular:
     records: Iterator[Record]
     encoding: str | None = None
     delimiter: str | None = None
+    close: Callable[[], None] = lambda: None  # for a file refused before its rows are read
 
 
 def file_kind(path: Path, forced: str | None = None) -> str:
@@ -134,7 +135,7 @@ def _csv(path: Path, encoding: str, delimiter: str, skip_lines: int) -> Tabular:
                                "force another with --encoding")
                 yield Record(start, list(row), problem)
 
-    return Tabular("csv", header, records(), enc, delim)
+    return Tabular("csv", header, records(), enc, delim, fh.close)
 
 
 def _check_header(header: list[str], where: str, line: int) -> None:
@@ -187,7 +188,7 @@ def _xlsx(path: Path, sheet: str | None, skip_lines: int) -> Tabular:
         finally:
             book.close()
 
-    return Tabular("xlsx", header, records())
+    return Tabular("xlsx", header, records(), close=book.close)
 
 
 def _parquet(path: Path) -> Tabular:

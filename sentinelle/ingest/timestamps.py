@@ -21,14 +21,17 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sentinelle.normalise.codes import clean_country
 from sentinelle.normalise.zones import country_zone
 
 NOON = time(12, 0)
 
 
 def zone_for(name: str | None, country: str | None) -> ZoneInfo | None:
-    """The named zone, else the zone of a country code, else None."""
-    for candidate in (name, country_zone(country) if country else None):
+    """The named zone, else the zone of a country (a code or a name, cleaned as the
+    warehouse cleans it), else None."""
+    code = clean_country(country)[0] if country else None
+    for candidate in (name, country_zone(code) if code else None):
         if candidate:
             try:
                 return ZoneInfo(candidate)
