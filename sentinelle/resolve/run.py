@@ -9,7 +9,8 @@ Tables (replaced by each run; er_runs keeps every run):
                   the explanation an analyst reads before accepting a merge;
 - ``er_levels``   the label of each field's levels, to put words on ``gamma_*``;
 - ``er_clusters`` record → subject: the records whose pairs reach the threshold, joined
-                  transitively;
+                  transitively, with people's judgements outranking the model
+                  (resolve/clusters.py) and who decided (``decided_by``);
 - ``er_runs``     when, by whom, the threshold, the counts and the trained model (JSON).
 """
 
@@ -24,6 +25,7 @@ from datetime import UTC, datetime
 import pyarrow as pa
 
 from sentinelle.errors import SentinelleError
+from sentinelle.resolve.clusters import Clustering, cluster
 from sentinelle.resolve.linkage import link
 from sentinelle.resolve.records import records_sql
 from sentinelle.warehouse import Warehouse
@@ -35,19 +37,6 @@ DEFAULT_THRESHOLD = 0.9
 THRESHOLD_HELP = ("Match probability from which two records are taken to be the same "
                   "person (0-1).")
 
-# A subject id is a digest of the smallest record id in its cluster: the same records
-# give the same id on every run, and the id reveals nothing about the person.
-_SUBJECT_SQL = """
-    CREATE TABLE er_clusters AS
-    WITH c AS (
-      SELECT record_id, cluster_id,
-             min(record_id) OVER (PARTITION BY cluster_id) AS first_record,
-             count(*) OVER (PARTITION BY cluster_id) AS cluster_size
-      FROM er_clusters_in)
-    SELECT record_id, 'subj-' || left(md5(first_record), 16) AS subject_id, cluster_size
-    FROM c ORDER BY subject_id, record_id"""
-
-
 @dataclass
 class ResolveRun:
     run_id: int
@@ -56,6 +45,8 @@ class ResolveRun:
     pairs: int
     subjects: int
     seconds: dict[str, float] = field(default_factory=dict)
+    judgements: int = 0
+    clustering: Clustering | None = None
 
 
 def _step(on_step: Callable[[str], None] | None, name: str) -> None:
@@ -63,12 +54,39 @@ def _step(on_step: Callable[[str], None] | None, name: str) -> None:
         on_step(name)
 
 
-def resolve(wh: Warehouse, threshold: float = DEFAULT_THRESHOLD, user: str = "",
-            threads: int = 0, on_step: Callable[[str], None] | None = None) -> ResolveRun:
-    """Link every sender, beneficiary and referral subject; write the er_* tables."""
+def _check(threshold: float) -> None:
     if not 0 < threshold < 1:
         raise SentinelleError(f"the threshold {threshold} is not a probability between 0 "
                               "and 1", fix="use --threshold 0.9, for example")
+
+
+def _clusters_table(records: list[str], pairs: pa.Table,
+                    judgements: dict[tuple[str, str], str],
+                    threshold: float) -> tuple[pa.Table, Clustering]:
+    scored = zip(pairs.column("record_id_l").to_pylist(),
+                 pairs.column("record_id_r").to_pylist(),
+                 pairs.column("match_probability").to_pylist(), strict=True)
+    result = cluster(records, scored, judgements, threshold)
+    size: dict[str, int] = {}
+    for subject in result.subjects.values():
+        size[subject] = size.get(subject, 0) + 1
+    ordered = sorted(result.subjects.items(), key=lambda kv: (kv[1], kv[0]))
+    return pa.table({
+        "record_id": [r for r, _ in ordered],
+        "subject_id": [s for _, s in ordered],
+        "cluster_size": pa.array([size[s] for _, s in ordered], pa.int64()),
+        "decided_by": [result.decided_by[r] for r, _ in ordered],
+    }), result
+
+
+def resolve(wh: Warehouse, threshold: float = DEFAULT_THRESHOLD, user: str = "",
+            threads: int = 0, on_step: Callable[[str], None] | None = None,
+            judgements: dict[tuple[str, str], str] | None = None) -> ResolveRun:
+    """Link every sender, beneficiary and referral subject; write the er_* tables.
+    ``judgements`` (pair → same / not_same / unsure, from the case database) outrank the
+    model when the pairs are clustered."""
+    _check(threshold)
+    judged = dict(judgements or {})
     seconds: dict[str, float] = {}
     started = datetime.now(UTC)
     clock = time.perf_counter()
@@ -91,6 +109,8 @@ def resolve(wh: Warehouse, threshold: float = DEFAULT_THRESHOLD, user: str = "",
     linkage = link(records, threshold, threads)
     lap("linkage")
     _step(on_step, "clusters")
+    clusters, clustering = _clusters_table(records.column("record_id").to_pylist(),
+                                           linkage.pairs, judged, threshold)
     levels = pa.table({
         "field": [f for f, by in linkage.labels.items() for _ in by],
         "gamma": [g for by in linkage.labels.values() for g in by],
@@ -101,7 +121,7 @@ def resolve(wh: Warehouse, threshold: float = DEFAULT_THRESHOLD, user: str = "",
     wh.execute("BEGIN TRANSACTION")
     try:
         for name, table in (("er_records_in", records), ("er_pairs_in", linkage.pairs),
-                            ("er_clusters_in", linkage.clusters), ("er_levels_in", levels)):
+                            ("er_clusters_in", clusters), ("er_levels_in", levels)):
             wh.con.register(f"{name}_view", table)
             wh.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_view")
             wh.con.unregister(f"{name}_view")
@@ -110,7 +130,7 @@ def resolve(wh: Warehouse, threshold: float = DEFAULT_THRESHOLD, user: str = "",
         wh.execute("CREATE TABLE er_records AS SELECT * FROM er_records_in")
         wh.execute("CREATE TABLE er_pairs AS SELECT * FROM er_pairs_in")
         wh.execute("CREATE TABLE er_levels AS SELECT * FROM er_levels_in")
-        wh.execute(_SUBJECT_SQL)
+        wh.execute("CREATE TABLE er_clusters AS SELECT * FROM er_clusters_in")
         wh.execute("""CREATE TABLE IF NOT EXISTS er_runs (
             run_id INTEGER, started_at TIMESTAMPTZ, user_name VARCHAR, threshold DOUBLE,
             records BIGINT, pairs BIGINT, subjects BIGINT, model JSON)""")
@@ -127,4 +147,29 @@ def resolve(wh: Warehouse, threshold: float = DEFAULT_THRESHOLD, user: str = "",
         raise
     lap("publish")
     return ResolveRun(run_id, threshold, records.num_rows, linkage.pairs.num_rows, subjects,
-                      seconds)
+                      seconds, len(judged), clustering)
+
+
+def recluster(wh: Warehouse, judgements: dict[tuple[str, str], str],
+              threshold: float = DEFAULT_THRESHOLD) -> Clustering:
+    """Cluster the last run's pairs again with today's judgements, without training the
+    model again: what a judgement changes, seconds after it is made."""
+    _check(threshold)
+    if not wh.has_table("er_pairs"):
+        raise SentinelleError("entity resolution has not run on this warehouse",
+                              fix="run sentinelle resolve first")
+    records = [r for (r,) in wh.execute("SELECT record_id FROM er_records").fetchall()]
+    pairs = wh.con.sql("SELECT record_id_l, record_id_r, match_probability FROM er_pairs"
+                       ).to_arrow_table()
+    clusters, clustering = _clusters_table(records, pairs, judgements, threshold)
+    wh.con.register("er_clusters_view", clusters)
+    wh.execute("BEGIN TRANSACTION")
+    try:
+        wh.execute("CREATE OR REPLACE TABLE er_clusters AS SELECT * FROM er_clusters_view")
+        wh.execute("COMMIT")
+    except BaseException:
+        wh.execute("ROLLBACK")
+        raise
+    finally:
+        wh.con.unregister("er_clusters_view")
+    return clustering

@@ -50,6 +50,8 @@ ACTIONS: dict[str, str] = {
     "dispose": "decide on an alert (escalate, false positive, needs information)",
     "view_subject": "open a sender's or beneficiary's page and network",
     "search": "search parties by name, phone, account, email or id",
+    "judge_records": "judge whether two records are one person (entity resolution), or "
+                     "undo such a judgement",
     "export": "export alerts, subjects and reports",
     "create_case": "open a case (and become its member)",
     "view_case": "open a case — only those one is a member of, except supervisors",
@@ -60,7 +62,7 @@ ACTIONS: dict[str, str] = {
 }
 
 _QUEUE = {"view_queue", "assign", "dispose", "view_subject", "search", "export",
-          "create_case", "view_case"}
+          "create_case", "view_case", "judge_records"}
 
 PERMISSIONS: dict[str, set[str]] = {
     "analyst": set(_QUEUE),

@@ -255,3 +255,31 @@ class ModelVersion(Base):
 
 
 MODEL_STATUSES = ("candidate", "adopted", "retired")
+
+
+class RecordJudgement(Base):
+    """A person's judgement on two records entity resolution compared: the same person,
+    not the same, or unsure — with who, when and why. Source records are never changed;
+    a judgement outranks the model at the next clustering (resolve/clusters.py). Undoing
+    one marks it undone (who, when, why) and keeps it; a later judgement on the same pair
+    adds a row, and the latest one not undone counts."""
+
+    __tablename__ = "record_judgements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_l: Mapped[str] = mapped_column(String(300), index=True)  # record_l < record_r
+    record_r: Mapped[str] = mapped_column(String(300), index=True)
+    verdict: Mapped[str] = mapped_column(String(20))  # a key of VERDICTS
+    reason: Mapped[str] = mapped_column(Text)
+    judged_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    judged_at: Mapped[datetime] = mapped_column(DateTime)
+    # What the model said when the pair was judged, and in which resolution run.
+    match_probability: Mapped[float | None] = mapped_column(Float, nullable=True)
+    resolve_run: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    undone_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    undo_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+VERDICTS = {"same": "the same person", "not_same": "not the same person",
+            "unsure": "cannot tell (the model decides; the pair leaves the review list)"}

@@ -21,6 +21,7 @@ EXPECTED = {
     "dispose":      (Y, Y, Y, N, N),
     "view_subject": (Y, Y, Y, N, N),
     "search":       (Y, Y, Y, N, N),
+    "judge_records": (Y, Y, Y, N, N),
     "export":       (Y, Y, Y, N, N),
     "create_case":  (Y, Y, Y, N, N),
     "view_case":    (Y, Y, Y, N, N),

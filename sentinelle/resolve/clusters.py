@@ -1,0 +1,125 @@
+"""Clusters from scored pairs and people's judgements: a human judgement outranks the
+model.
+
+The records are joined pair by pair with a union-find: first every pair judged the same
+person, then the model's pairs at or above the threshold, most probable first. A pair
+judged *not the same* is never joined, and no join is made that would put two records
+judged not the same into one cluster through others (a cannot-link constraint). A pair
+judged *unsure* is left to the model. Where people's judgements contradict each other
+(A = B, B = C, but A ≠ C), the "same" judgements win and the contradiction is reported.
+
+A subject id is ``subj-`` and 16 hex digits of the MD5 of the cluster's smallest record id:
+the same records give the same id on every run (``DuckDBDialect.subject_id`` computes the
+same digest in SQL).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+SAME, NOT_SAME, UNSURE = "same", "not_same", "unsure"
+
+
+def subject_id(record_id: str) -> str:
+    return "subj-" + hashlib.md5(record_id.encode("utf-8")).hexdigest()[:16]
+
+
+def pair(a: str, b: str) -> tuple[str, str]:
+    """A pair of records in its one order (smaller id first)."""
+    return (a, b) if a <= b else (b, a)
+
+
+@dataclass
+class Clustering:
+    """Each record's subject, and how the clusters were made."""
+
+    subjects: dict[str, str]
+    decided_by: dict[str, str]  # record -> "model", "judgement" or "alone"
+    joined_by_judgement: int = 0
+    joined_by_model: int = 0
+    refused_by_judgement: int = 0  # model pairs over the threshold kept apart by people
+    contradictions: list[tuple[str, str]] = field(default_factory=list)
+
+
+class _UnionFind:
+    def __init__(self, items: Iterable[str]) -> None:
+        self.parent = {x: x for x in items}
+        self.members: dict[str, set[str]] = {}  # root -> records with a cannot-link
+
+    def find(self, x: str) -> str:
+        root = x
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[x] != root:
+            self.parent[x], x = root, self.parent[x]
+        return root
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return
+        if len(self.members.get(ra, ())) < len(self.members.get(rb, ())):
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        moved = self.members.pop(rb, set())
+        if moved:
+            self.members.setdefault(ra, set()).update(moved)
+
+
+def cluster(records: Iterable[str], pairs: Iterable[tuple[str, str, float]],
+            judgements: dict[tuple[str, str], str], threshold: float) -> Clustering:
+    """Cluster ``records`` from the model's ``pairs`` (record, record, probability) and
+    people's ``judgements`` (pair → same / not_same / unsure)."""
+    uf = _UnionFind(records)
+    for a, b in judgements:
+        uf.parent.setdefault(a, a)
+        uf.parent.setdefault(b, b)
+    apart: dict[str, set[str]] = {}
+    for (a, b), verdict in judgements.items():
+        if verdict == NOT_SAME:
+            apart.setdefault(a, set()).add(b)
+            apart.setdefault(b, set()).add(a)
+    for x in apart:
+        uf.members.setdefault(x, set()).add(x)
+    out = Clustering({}, {})
+    by_people: set[str] = set()
+    for (a, b), verdict in sorted(judgements.items()):
+        if verdict == SAME and uf.find(a) != uf.find(b):
+            uf.union(a, b)
+            out.joined_by_judgement += 1
+            by_people.update((a, b))
+
+    def kept_apart(a: str, b: str) -> bool:
+        ra, rb = uf.find(a), uf.find(b)
+        small, other = sorted((ra, rb), key=lambda r: len(uf.members.get(r, ())))
+        return any(uf.find(y) == other for x in uf.members.get(small, ()) for y in apart[x])
+
+    for (a, b), verdict in sorted(judgements.items()):
+        if verdict == NOT_SAME and uf.find(a) == uf.find(b):
+            out.contradictions.append((a, b))
+    by_model: set[str] = set()
+    for _p, a, b in sorted(((p, *pair(a, b)) for a, b, p in pairs if p >= threshold),
+                          key=lambda t: (-t[0], t[1], t[2])):
+        verdict = judgements.get((a, b))
+        if verdict == NOT_SAME or (verdict != SAME and kept_apart(a, b)):
+            out.refused_by_judgement += 1
+            continue
+        if uf.find(a) != uf.find(b):
+            uf.union(a, b)
+            out.joined_by_model += 1
+            by_model.update((a, b))
+    groups: dict[str, list[str]] = {}
+    for x in uf.parent:
+        groups.setdefault(uf.find(x), []).append(x)
+    for members in groups.values():
+        sid = subject_id(min(members))
+        for x in members:
+            out.subjects[x] = sid
+            out.decided_by[x] = ("judgement" if x in by_people else
+                                 "model" if x in by_model else "alone")
+    return out
+
+
+__all__ = ["NOT_SAME", "SAME", "UNSURE", "Clustering", "cluster", "pair", "subject_id"]

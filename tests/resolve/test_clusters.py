@@ -1,0 +1,80 @@
+"""Clustering from the model's pairs and people's judgements (resolve/clusters.py)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import duckdb
+import pytest
+
+from sentinelle.resolve.clusters import NOT_SAME, SAME, UNSURE, cluster, pair, subject_id
+from sentinelle.warehouse.dialect import DUCKDB
+
+RECORDS = ["a", "b", "c", "d", "e"]
+
+
+def groups(result) -> set[frozenset[str]]:
+    found: dict[str, set[str]] = {}
+    for record, subject in result.subjects.items():
+        found.setdefault(subject, set()).add(record)
+    return {frozenset(g) for g in found.values()}
+
+
+CASES = [
+    ("the model's pairs over the threshold, joined transitively",
+     [("a", "b", 0.95), ("b", "c", 0.91), ("d", "e", 0.5)], {},
+     {frozenset("abc"), frozenset("d"), frozenset("e")}),
+    ("a pair judged the same is joined whatever the model says",
+     [("d", "e", 0.1)], {("d", "e"): SAME},
+     {frozenset("a"), frozenset("b"), frozenset("c"), frozenset("de")}),
+    ("a pair judged not the same is kept apart whatever the model says",
+     [("a", "b", 0.999)], {("a", "b"): NOT_SAME},
+     {frozenset("a"), frozenset("b"), frozenset("c"), frozenset("d"), frozenset("e")}),
+    ("records judged apart are not joined through a third record",
+     [("a", "c", 0.99), ("b", "c", 0.95)], {("a", "b"): NOT_SAME},
+     {frozenset("ac"), frozenset("b"), frozenset("d"), frozenset("e")}),
+    ("the more probable pair wins the third record",
+     [("a", "c", 0.92), ("b", "c", 0.97)], {("a", "b"): NOT_SAME},
+     {frozenset("bc"), frozenset("a"), frozenset("d"), frozenset("e")}),
+    ("unsure leaves the pair to the model",
+     [("a", "b", 0.95), ("c", "d", 0.5)], {("a", "b"): UNSURE, ("c", "d"): UNSURE},
+     {frozenset("ab"), frozenset("c"), frozenset("d"), frozenset("e")}),
+]
+
+
+@pytest.mark.parametrize(("why", "pairs", "judged", "expected"), CASES,
+                         ids=[c[0] for c in CASES])
+def test_clusters(why: str, pairs, judged, expected) -> None:
+    assert groups(cluster(RECORDS, pairs, judged, 0.9)) == expected, why
+
+
+def test_contradicting_judgements_are_reported_and_same_wins() -> None:
+    judged = {("a", "b"): SAME, ("b", "c"): SAME, ("a", "c"): NOT_SAME}
+    result = cluster(RECORDS, [], judged, 0.9)
+    assert frozenset("abc") in groups(result)
+    assert result.contradictions == [("a", "c")]
+
+
+def test_counts_say_who_decided() -> None:
+    result = cluster(RECORDS, [("a", "b", 0.99), ("c", "d", 0.95), ("d", "e", 0.2)],
+                     {("c", "d"): NOT_SAME, ("d", "e"): SAME}, 0.9)
+    assert (result.joined_by_model, result.joined_by_judgement,
+            result.refused_by_judgement) == (1, 1, 1)
+    assert result.decided_by == {"a": "model", "b": "model", "c": "alone",
+                                 "d": "judgement", "e": "judgement"}
+
+
+def test_subject_ids_are_stable_and_match_sql() -> None:
+    first = cluster(RECORDS, [("b", "a", 0.95)], {}, 0.9)
+    again = cluster(list(reversed(RECORDS)), [("a", "b", 0.97)], {}, 0.9)
+    assert first.subjects == again.subjects
+    assert first.subjects["a"] == first.subjects["b"] == subject_id("a")
+    record = "sender:Prov é:1"
+    with duckdb.connect() as con:
+        sql = con.execute(f"SELECT {DUCKDB.subject_id('?')}", [record]).fetchone()
+    assert sql == (subject_id(record),)
+    assert subject_id(record)[5:] == hashlib.md5(record.encode()).hexdigest()[:16]
+
+
+def test_pair_order() -> None:
+    assert pair("b", "a") == pair("a", "b") == ("a", "b")
