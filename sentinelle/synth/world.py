@@ -19,7 +19,7 @@ import numpy as np
 
 from sentinelle.errors import SentinelleError
 from sentinelle.model import load_table
-from sentinelle.synth import legit, offenders, referrals, writer
+from sentinelle.synth import comms, legit, offenders, referrals, writer
 from sentinelle.synth.calendar import DAYS, END, START, local_days
 from sentinelle.synth.calibration import CALIBRATION as CAL
 from sentinelle.synth.identities import Identities
@@ -97,6 +97,11 @@ def generate_world(out_dir: Path, scale: float = 1.0, seed: int = 0,
     report("Writing referrals and truth", 0, 1)
     counts["referrals.csv"] = writer.write_table(paths["referrals.csv"], ref,
                                                  load_table("referrals").column_names)
+    # Calls and messages around the payments (docs/comms.md), from their own random
+    # stream: the files above are the same bytes with or without them.
+    paths["comms.csv"] = out_dir / "comms.csv"
+    counts["comms.csv"] = comms.write_comms(paths["comms.csv"], world, rows, ids,
+                                            world.rng("comms"))
     truth = _truth(world, ids, used, ref)
     counts["truth.csv"] = writer.write_table(paths["truth.csv"], truth, TRUTH_COLUMNS)
     persons = Counter(truth["cohort"][i] for i in _first_of_each(truth["person_id"]))
