@@ -26,6 +26,10 @@ COLUMNS: dict[str, str] = {
     "email": "lower-cased email (senders and referrals only)",
     "account": "compacted account number, IBAN or wallet id",
     "country": "ISO 3166-1 alpha-2 country",
+    "counterparties": "the record ids of everyone this party paid or was paid by, sorted "
+                      "(senders and beneficiaries only)",
+    "strangers": "the counterparties whose surname is not this party's own: no apparent "
+                 "family tie (AUSTRAC)",
 }
 
 
@@ -44,6 +48,9 @@ class RecordKind:
     email: str | None
     account: str
     country: str
+    # The other side of this party's payments: (its kind, its id column, its name
+    # column); None for a referral, which carries no payments.
+    counterparty: tuple[str, str, str] | None = None
 
     def sql(self) -> str:
         # Every name spliced here comes from the declarations below, never from a user.
@@ -56,6 +63,14 @@ class RecordKind:
             return f"min({column}){cast}"
 
         surname = f"{self.name}_surname"
+        if self.counterparty is None:
+            counterparties = strangers = "NULL::VARCHAR[]"
+        else:
+            other, other_id, other_name = self.counterparty
+            ids = f"'{other}:' || {self.source} || ':' || {other_id}"
+            counterparties = f"list_sort(list_distinct(list({ids})))"
+            strangers = (f"list_sort(list_distinct(list({ids}) FILTER (WHERE "
+                         f"{other_name}_surname IS DISTINCT FROM {surname})))")
         return f"""
             SELECT '{self.kind}:' || {self.source} || ':' || {self.source_id} AS record_id,
                    '{self.kind}' AS kind, {self.source} AS source,
@@ -63,7 +78,8 @@ class RecordKind:
                    {field(self.name)} AS name, {field(surname)} AS surname,
                    {field(self.birth_date, '::VARCHAR')} AS birth_date,
                    {field(self.phone)} AS phone, {field(self.email)} AS email,
-                   {field(self.account)} AS account, {field(self.country)} AS country
+                   {field(self.account)} AS account, {field(self.country)} AS country,
+                   {counterparties} AS counterparties, {strangers} AS strangers
             FROM {self.table}
             GROUP BY {self.source}, {self.source_id}"""
 
@@ -71,10 +87,11 @@ class RecordKind:
 KINDS: tuple[RecordKind, ...] = (
     RecordKind("sender", "transactions", "provider", "sender_id", "sender_name",
                "sender_birth_date", "sender_phone", "sender_email", "sender_account",
-               "sender_country"),
+               "sender_country", ("beneficiary", "beneficiary_id",
+                                                    "beneficiary_name")),
     RecordKind("beneficiary", "transactions", "provider", "beneficiary_id",
                "beneficiary_name", None, "beneficiary_phone", None, "beneficiary_account",
-               "beneficiary_country"),
+               "beneficiary_country", ("sender", "sender_id", "sender_name")),
     RecordKind("referral", "referrals", "source", "referral_id", "subject_name",
                "subject_birth_date", "subject_phone", "subject_email", "subject_account",
                "subject_country"),
@@ -98,6 +115,6 @@ def records_sql() -> str:
                -- compared as well, it would count one fact twice.
                CASE WHEN right(regexp_replace(account, '[^0-9]', '', 'g'), 9)
                          = right(phone, 9) THEN NULL ELSE account END AS account,
-               country
+               country, counterparties, nullif(strangers, []) AS strangers
         FROM words
         ORDER BY record_id"""

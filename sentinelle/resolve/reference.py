@@ -59,12 +59,13 @@ def reference_records(path: Path = FAKE_1000) -> tuple[pa.Table, dict[str, str]]
                 "given": (folded.given or None) if folded else None,
                 "birth_date": birth, "birth_year": birth[:4] if birth else None,
                 "phone": None, "email": email.lower() if email else None,
-                "account": None, "country": None,
+                "account": None, "country": None, "counterparties": None, "strangers": None,
             }
             for column in COLUMNS:
                 rows[column].append(values[column])
             truth[record_id] = row["cluster"]
-    table = pa.table({c: pa.array(v, type=pa.string()) for c, v in rows.items()})
+    table = pa.table({c: pa.array(v, type=pa.list_(pa.string()) if c in ("counterparties", "strangers")
+                                  else pa.string()) for c, v in rows.items()})
     return table, truth
 
 
