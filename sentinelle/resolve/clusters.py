@@ -102,8 +102,8 @@ def cluster(records: Iterable[str], pairs: Iterable[tuple[str, str, float]],
     by_model: set[str] = set()
     for _p, a, b in sorted(((p, *pair(a, b)) for a, b, p in pairs if p >= threshold),
                           key=lambda t: (-t[0], t[1], t[2])):
-        verdict = judgements.get((a, b))
-        if verdict == NOT_SAME or (verdict != SAME and kept_apart(a, b)):
+        judged = judgements.get((a, b))
+        if judged == NOT_SAME or (judged != SAME and kept_apart(a, b)):
             out.refused_by_judgement += 1
             continue
         if uf.find(a) != uf.find(b):

@@ -13,7 +13,7 @@ from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from sentinelle.review import access, accounts, audit, cases, network, queue
+from sentinelle.review import access, accounts, audit, cases, judgements, network, queue
 from sentinelle.review.models import User
 from sentinelle.review.search import search
 from sentinelle.review.subjects import PartyKey, subject_page
@@ -85,6 +85,17 @@ class DisposeRequest(BaseModel):
     keys: list[Party] = Field(min_length=1, max_length=1000)
     decision: Decision
     reason: str = Field("", max_length=10_000, description="required: why")
+
+
+class JudgementRequest(BaseModel):
+    a: str = Field(min_length=1, max_length=300, description="a record id (er_records)")
+    b: str = Field(min_length=1, max_length=300, description="the other record id")
+    verdict: Literal["same", "not_same", "unsure"]
+    reason: str = Field("", max_length=2000, description="required: why")
+
+
+class UndoRequest(BaseModel):
+    reason: str = Field("", max_length=2000, description="required: why")
 
 
 class CaseRequest(BaseModel):
@@ -205,6 +216,45 @@ def subject_network(role: Role, provider: str, party_id: str, auth: SignedIn, se
     """A party's neighbourhood as nodes and edges (capped; the view is audited)."""
     return network.network(session, view, auth.user, PartyKey.of(role, provider, party_id),
                            hops=hops, max_nodes=max_nodes, ip=auth.ip).as_dict()
+
+
+# --- entity resolution -----------------------------------------------------------------------
+
+@router.get("/resolution/pairs", tags=["resolution"])
+def resolution_pairs(auth: SignedIn, session: DB, view: Warehouse,
+                     limit: Annotated[int, Query(ge=1, le=500)] = 50,
+                     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> dict[str, Any]:
+    """The pairs of records the model is unsure of and nobody has judged, the most
+    uncertain first."""
+    return judgements.uncertain_pairs(session, view, auth.user, limit=limit, offset=offset,
+                                      ip=auth.ip)
+
+
+@router.get("/resolution/pair", tags=["resolution"])
+def resolution_pair(auth: SignedIn, session: DB, view: Warehouse,
+                    a: Annotated[str, Query(min_length=1, max_length=300)],
+                    b: Annotated[str, Query(min_length=1, max_length=300)]) -> dict[str, Any]:
+    """Two records side by side, the model's explanation field by field, and the
+    judgements made on the pair; the view is audited."""
+    return judgements.pair_view(session, view, auth.user, a, b, ip=auth.ip).as_dict()
+
+
+@router.post("/resolution/judgements", tags=["resolution"], status_code=201)
+def resolution_judge(body: JudgementRequest, auth: ApiWriter, session: DB,
+                     view: Warehouse) -> dict[str, Any]:
+    """Judge a pair: the same person, not the same, or unsure (with a reason)."""
+    made = judgements.judge(session, view, auth.user, body.a, body.b, body.verdict,
+                            body.reason, ip=auth.ip)
+    return {"id": made.id, "record_l": made.record_l, "record_r": made.record_r,
+            "verdict": made.verdict}
+
+
+@router.post("/resolution/judgements/{judgement_id}/undo", tags=["resolution"])
+def resolution_undo(judgement_id: RowId, body: UndoRequest, auth: ApiWriter,
+                    session: DB) -> dict[str, Any]:
+    """Undo a judgement (kept in the history, with who, when and why)."""
+    made = judgements.undo(session, auth.user, judgement_id, body.reason, ip=auth.ip)
+    return {"id": made.id, "undone_at": made.undone_at}
 
 
 # --- cases ---------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from sentinelle.detect import detect, load_catalogue
 from sentinelle.ingest import ingest_paths
+from sentinelle.resolve import resolve
 from sentinelle.review import accounts
 from sentinelle.review.db import open_cases
 from sentinelle.synth import generate_world
@@ -24,6 +25,7 @@ from sentinelle.warehouse import open_warehouse
 from sentinelle.web import create_app
 
 SCALE, SEED = 0.05, 7
+RESOLVED_SCALE = 0.1  # large enough for merged facilitators among the alerts
 PASSWORD = "correct horse battery staple"
 # One account per role, and a second analyst and investigator who are on no case.
 USERS = {"ana": "analyst", "bob": "analyst", "ivy": "investigator", "ian": "investigator",
@@ -51,6 +53,24 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ingest_paths(wh, "referrals", [folder / "w" / "referrals.csv"], user="test")
         detect(wh, load_catalogue(), user="test")
     return db
+
+
+@pytest.fixture(scope="session")
+def resolved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """A world detected on parties (the counts kept), then resolved and detected again."""
+    folder = tmp_path_factory.mktemp("resolved")
+    generate_world(folder / "w", RESOLVED_SCALE, SEED)
+    db = folder / "w.duckdb"
+    with open_warehouse(db, memory_limit="1GB", threads=2) as wh:
+        ingest_paths(wh, "transactions", [folder / "w" / "transactions.csv"], user="test")
+        ingest_paths(wh, "referrals", [folder / "w" / "referrals.csv"], user="test")
+        before = detect(wh, load_catalogue(), user="test")
+        parties = dict(wh.execute(
+            "SELECT role || '/' || provider || '/' || party_id, payments FROM det_scores"
+        ).fetchall())
+        resolve(wh, user="test", threads=2)
+        after = detect(wh, load_catalogue(), user="test")
+    return {"db": db, "folder": folder, "before": before, "after": after, "parties": parties}
 
 
 @dataclass

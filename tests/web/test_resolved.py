@@ -9,32 +9,9 @@ import duckdb
 import pytest
 
 from sentinelle.detect import detect, load_catalogue
-from sentinelle.ingest import ingest_paths
-from sentinelle.resolve import resolve
 from sentinelle.resolve.subjects import SUBJECT_PROVIDER
-from sentinelle.synth import generate_world
 from sentinelle.warehouse import open_warehouse
 from tests.web.conftest import Client, Site, make_site
-
-SCALE, SEED = 0.1, 7
-
-
-@pytest.fixture(scope="module")
-def resolved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    """A world detected on parties (the counts kept), then resolved and detected again."""
-    folder = tmp_path_factory.mktemp("resolved")
-    generate_world(folder / "w", SCALE, SEED)
-    db = folder / "w.duckdb"
-    with open_warehouse(db, memory_limit="1GB", threads=2) as wh:
-        ingest_paths(wh, "transactions", [folder / "w" / "transactions.csv"], user="test")
-        ingest_paths(wh, "referrals", [folder / "w" / "referrals.csv"], user="test")
-        before = detect(wh, load_catalogue(), user="test")
-        parties = dict(wh.execute(
-            "SELECT role || '/' || provider || '/' || party_id, payments FROM det_scores"
-        ).fetchall())
-        resolve(wh, user="test", threads=2)
-        after = detect(wh, load_catalogue(), user="test")
-    return {"db": db, "folder": folder, "before": before, "after": after, "parties": parties}
 
 
 class Query:

@@ -5,9 +5,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from sentinelle.web.pages import audit, auth, cases, model, network, queue, search, subjects
+from sentinelle.web.pages import (
+    audit,
+    auth,
+    cases,
+    model,
+    network,
+    queue,
+    resolution,
+    search,
+    subjects,
+)
 
 __all__ = ["ROUTERS"]
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
-    m.router for m in (auth, queue, subjects, network, search, cases, audit, model))
+    m.router for m in (auth, queue, subjects, network, search, cases, audit, model,
+                       resolution))
