@@ -25,6 +25,8 @@ from sentinelle.report.export import (
     write_export,
 )
 from sentinelle.report.gather import parse_subject
+from sentinelle.report.goaml import client_gaps
+from sentinelle.report.kyc import load_kyc
 from sentinelle.report.money import rate_book
 from sentinelle.report.narrative import read_reason
 from sentinelle.review import db as case_db
@@ -55,6 +57,10 @@ SchemaOption = Annotated[Path | None, typer.Option(
 BomOption = Annotated[bool, typer.Option(
     "--bom", help="CSV: start with a UTF-8 byte-order mark (Excel needs it for non-Latin "
     "names).")]
+KycOption = Annotated[Path | None, typer.Option(
+    "--kyc", help="goAML: CSV of your own clients' KYC records (identity document, gender, "
+    "birth date, nationality); the side goaml.my_client_side names is then written in "
+    "goAML's client form.")]
 UrlOption = Annotated[str | None, typer.Option(
     "--database-url", help="postgresql://USER@HOST:PORT/NAME for a team's case database; "
     "default: sentinelle-cases.sqlite beside the warehouse.")]
@@ -62,7 +68,7 @@ UrlOption = Annotated[str | None, typer.Option(
 
 def _run(exporter: Exporter, subject: str | None, case: str | None, out: Path, user: str,
          entity: Path | None, reason_file: Path | None, schema: Path | None, bom: bool,
-         db: Path | None, database_url: str | None) -> None:
+         kyc_file: Path | None, db: Path | None, database_url: str | None) -> None:
     if (subject is None) == (case is None):
         raise ReviewError("name either --subject or --case",
                           fix="e.g. --subject buyer:Example Remit:S0012345, or --case C-2024-0007")
@@ -72,6 +78,9 @@ def _run(exporter: Exporter, subject: str | None, case: str | None, out: Path, u
             raise ReviewError(f"{exporter.name} carries no narrative: --reason-file does "
                               "not apply", fix="leave --reason-file out")
         reason = read_reason(reason_file, exporter.reason_limit)
+    if kyc_file is not None and exporter.name != "goaml":
+        raise ReviewError("--kyc applies to goaml only", fix="leave --kyc out")
+    kyc = load_kyc(kyc_file) if kyc_file is not None else {}
     settings = resolve({"db": str(db) if db else None})
     entity_path = entity or (Path(settings["reporting_entity"])
                              if settings.get("reporting_entity") else None)
@@ -88,7 +97,7 @@ def _run(exporter: Exporter, subject: str | None, case: str | None, out: Path, u
             data = gather_subject(view, key) if key is not None else \
                 gather_case(session, view, account, str(case))
             content = render(exporter.name, Rendering(data, view, reporting, reason,
-                                                      rate_book(view), bom), schema)
+                                                      rate_book(view), bom, kyc), schema)
             digest = write_export(session, account, exporter.name, data, content, out,
                                   reason_file=reason_file)
     finally:
@@ -97,6 +106,10 @@ def _run(exporter: Exporter, subject: str | None, case: str | None, out: Path, u
                   f"{len(data.transactions):,} payments, {len(data.subjects)} subject(s)).")
     console.print(f"SHA-256 {digest}; recorded in the audit log under {account.username}.",
                   soft_wrap=True)
+    gaps = client_gaps(data, reporting, kyc) if exporter.name == "goaml" else []
+    if gaps:
+        console.print(f"No KYC row for {len(gaps)} client(s), written in goAML's non-client "
+                      f"form: {', '.join(gaps)}", soft_wrap=True, markup=False)
 
 
 def _command(exporter: Exporter) -> None:
@@ -109,10 +122,11 @@ def _command(exporter: Exporter) -> None:
         reason_file: ReasonOption = None,
         schema: SchemaOption = None,
         bom: BomOption = False,
+        kyc: KycOption = None,
         db: DbOption = None,
         database_url: UrlOption = None,
     ) -> None:
-        _run(exporter, subject, case, out, user, entity, reason_file, schema, bom, db,
+        _run(exporter, subject, case, out, user, entity, reason_file, schema, bom, kyc, db,
              database_url)
 
     command.__doc__ = exporter.help

@@ -59,6 +59,10 @@ ENTITY_FIELDS: tuple[EntityField, ...] = (
                 "compliance@example.org"),
     EntityField("goaml.reporting_person.occupation", str, "", "Reporting person: "
                 "occupation (e.g. MLRO).", (), "MLRO"),
+    EntityField("goaml.my_client_side", str, "", "Which side of a payment is your own "
+                "client: sender, beneficiary, or empty for neither. A client with a row in "
+                "the KYC file (--kyc) is written in goAML's client form (`t_from_my_client`, "
+                "`t_to_my_client`)."),
     EntityField("goaml.transaction_location", str, "", "Where the transactions took place "
                 "(`transaction_location`); empty: the provider named on each transaction.",
                 (), "Online"),
@@ -187,6 +191,9 @@ def load_entity(path: Path | None) -> ReportingEntity:
         if key not in _BY_KEY:
             problems.append(f"unknown key {key!r}")
     values = {f.key: _check(f.key, flat.get(f.key), problems) for f in ENTITY_FIELDS}
+    if values["goaml.my_client_side"] not in ("", "sender", "beneficiary"):
+        problems.append(f"goaml.my_client_side: {values['goaml.my_client_side']!r} is not "
+                        "sender, beneficiary or empty")
     if values["goaml.report_code"] not in ("STR", "SAR"):
         problems.append(f"goaml.report_code: {values['goaml.report_code']!r} is not STR or SAR")
     if problems:

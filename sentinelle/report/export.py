@@ -15,8 +15,8 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
@@ -27,6 +27,7 @@ from sentinelle.normalise.rates import RateBook
 from sentinelle.report import csvsafe, fincen, ftm, goaml, graphml, narrative
 from sentinelle.report.entity import ReportingEntity
 from sentinelle.report.gather import ReportData, gather
+from sentinelle.report.kyc import Client
 from sentinelle.report.xmltools import validate
 from sentinelle.review import access, audit
 from sentinelle.review.models import Case, User
@@ -47,6 +48,7 @@ class Rendering:
     reason: str | None  # the edited narrative (--reason-file), or None for the draft
     rates: RateBook
     bom: bool = False
+    kyc: Mapping[tuple[str, str], Client] = field(default_factory=dict)
 
     def narrative(self) -> str:
         return self.reason if self.reason is not None else narrative.draft(self.data)
@@ -74,7 +76,7 @@ def register(exporter: Exporter) -> None:
 
 for _exporter in (
     Exporter("goaml", ".xml", "UNODC goAML 5 suspicious transaction report (XML).",
-             lambda r: goaml.render_goaml(r.data, r.entity, r.narrative(), r.rates),
+             lambda r: goaml.render_goaml(r.data, r.entity, r.narrative(), r.rates, r.kyc),
              xml=True, reason_limit=goaml.REASON_LIMIT),
     Exporter("fincen", ".xml", "FinCEN SAR, BSA E-Filing batch XML 1.2, with the key term "
              f"{fincen.KEY_TERM}.",

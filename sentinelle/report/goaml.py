@@ -7,10 +7,11 @@ one, else the person — with ``amount_local`` in the FIU's currency and the pay
 currency as ``foreign_currency`` beside it; ``report_indicators`` are the FIU's codes for
 the indicators that fired on the subjects.
 
-Parties are written in goAML's non-client forms (``t_from``, ``t_to``): the client forms
-(``t_from_my_client``) require identity documents (type, number, issue and expiry dates),
-gender and birth date, which payment exports do not carry; a reporting entity completes
-them from its KYC records in the FIU's portal.
+The client forms (``t_from_my_client``, ``t_to_my_client``) require an identity document,
+gender, birth date and nationality, which payment exports do not carry: a party on the side
+``goaml.my_client_side`` names is written in them when the entity's KYC file
+(:mod:`sentinelle.report.kyc`) has a row for it, and in the non-client form otherwise
+(:func:`client_gaps` lists those).
 
 goAML's name fields accept ASCII letters, digits, space and . ' - only: a name is written
 there transliterated (normality, as followthemoney does), and as recorded — any script —
@@ -20,7 +21,7 @@ in ``alias`` when the two differ, so nothing is lost.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 import phonenumbers
@@ -32,10 +33,11 @@ from sentinelle.normalise.iban import looks_like_iban
 from sentinelle.normalise.rates import RateBook
 from sentinelle.report.entity import ReportingEntity
 from sentinelle.report.gather import Party, ReportData, Transaction
+from sentinelle.report.kyc import Client
 from sentinelle.report.money import in_currency
 from sentinelle.report.xmltools import ReportInvalid, clean_text
 
-__all__ = ["REASON_LIMIT", "render_goaml", "split_name"]
+__all__ = ["REASON_LIMIT", "client_gaps", "render_goaml", "split_name"]
 
 REASON_LIMIT = 8000  # comments_type
 _NAME_OK = re.compile(r"[^a-zA-Z0-9 .'-]")
@@ -72,8 +74,9 @@ def _when(value: datetime | str) -> str:
 
 class _Writer:
     def __init__(self, data: ReportData, entity: ReportingEntity, reason: str,
-                 rates: RateBook) -> None:
+                 rates: RateBook, kyc: Mapping[tuple[str, str], Client]) -> None:
         self.data, self.entity, self.reason, self.rates = data, entity, reason, rates
+        self.kyc = kyc
         self.local = entity["goaml.currency_code_local"]
         self.problems: list[str] = []
 
@@ -150,7 +153,8 @@ class _Writer:
         funds = e["goaml.funds_codes"].get(channel, e["goaml.default_funds_code"])
         for side, key, country in (("from", t.sender, t.sender_country),
                                    ("to", t.beneficiary, t.beneficiary_country)):
-            part = self.el(tx, f"t_{side}")
+            client = _client(self.entity, self.kyc, side, key.provider, key.party_id)
+            part = self.el(tx, f"t_{side}_my_client" if client else f"t_{side}")
             self.el(part, f"{side}_funds_code", funds)
             if t.currency and t.currency != self.local and t.amount is not None:
                 foreign = self.el(part, f"{side}_foreign_currency")
@@ -158,7 +162,10 @@ class _Writer:
                 self.el(foreign, "foreign_amount", format(t.amount.normalize(), "f"))
                 if rate is not None:
                     self.el(foreign, "foreign_exchange_rate", rate)
-            self.party(part, side, self.data.parties[key])
+            if client:
+                self.client(self.el(part, f"{side}_person"), self.data.parties[key], client)
+            else:
+                self.party(part, side, self.data.parties[key])
             self.el(part, f"{side}_country", country or "-")
         notes = [f"Sentinelle: {t.provider} {t.txn_id}"]
         if t.indicators:
@@ -212,6 +219,57 @@ class _Writer:
         self.el(node, "comments", _person_notes(party, emails))
 
 
+    def client(self, node: etree._Element, party: Party, client: Client) -> None:
+        """The entity's own client (``t_person_my_client``), from its KYC record."""
+        first, last = split_name(party.name)
+        self.el(node, "gender", client.gender)
+        self.el(node, "first_name", _ascii_name(first))
+        self.el(node, "last_name", _ascii_name(last))
+        self.el(node, "birthdate", _when(client.birth_date))
+        if " ".join(party.name.split()) != f"{_ascii_name(first)} {_ascii_name(last)}":
+            self.el(node, "alias", party.name[:100])
+        self.el(node, "id_number", client.id_number[:255])
+        self.el(node, "nationality1", client.nationality)
+        self.el(node, "residence", party.country or client.nationality)
+        holder = self.el(node, "phones")
+        for prefix, number in [p for p in (_phone(x) for x in party.phones) if p]:
+            phone = self.el(holder, "phone")
+            self.el(phone, "tph_contact_type", "PRIVT")
+            self.el(phone, "tph_communication_type", "M")
+            self.el(phone, "tph_country_prefix", prefix)
+            self.el(phone, "tph_number", number)
+        emails = [x for x in party.emails if _EMAIL.fullmatch(x) and len(x) <= 255][:5]
+        for email in emails:
+            self.el(node, "email", email)
+        ident = self.el(node, "identification")
+        for tag, value in (("type", client.id_type), ("number", client.id_number),
+                           ("issue_date", _when(client.id_issue_date)),
+                           ("expiry_date", _when(client.id_expiry_date)),
+                           ("issue_country", client.id_issue_country)):
+            self.el(ident, tag, value)
+        self.el(node, "tax_reg_number", client.tax_reg_number)
+        self.el(node, "comments", _person_notes(party, emails))
+
+
+def _client(entity: ReportingEntity, kyc: Mapping[tuple[str, str], Client], side: str,
+            provider: str, party_id: str) -> Client | None:
+    wanted = {"from": "sender", "to": "beneficiary"}[side]
+    if entity["goaml.my_client_side"] != wanted:
+        return None
+    return kyc.get((provider, party_id))
+
+
+def client_gaps(data: ReportData, entity: ReportingEntity,
+                kyc: Mapping[tuple[str, str], Client]) -> list[str]:
+    """Parties on the client side with no KYC row: written in the non-client form."""
+    side = entity["goaml.my_client_side"]
+    if not side:
+        return []
+    role = "buyer" if side == "sender" else "facilitator"
+    return [f"{k.provider} {k.party_id}" for k in data.parties
+            if k.role == role and (k.provider, k.party_id) not in kyc]
+
+
 def _phone(e164: str) -> tuple[str, str] | None:
     try:
         parsed = phonenumbers.parse(e164, None)
@@ -236,12 +294,12 @@ def _person_notes(party: Party, emails: Iterable[str]) -> str:
 
 
 def render_goaml(data: ReportData, entity: ReportingEntity, reason: str,
-                 rates: RateBook) -> bytes:
+                 rates: RateBook, kyc: Mapping[tuple[str, str], Client] | None = None) -> bytes:
     entity.require("goaml")
     if len(reason) > REASON_LIMIT:
         raise ReportInvalid(f"the narrative has {len(reason):,} characters; goAML takes at "
                             f"most {REASON_LIMIT:,}", fix="shorten it (--reason-file)")
-    writer = _Writer(data, entity, reason, rates)
+    writer = _Writer(data, entity, reason, rates, kyc or {})
     root = writer.report()
     if writer.problems:
         raise ReportInvalid("some payments cannot be given in the FIU's currency",
