@@ -220,7 +220,8 @@ def link(records: pa.Table, threshold: float, threads: int = 0) -> Linkage:
     # Splink's warnings about levels unseen in training go to the log, not the screen:
     # the declared priors (see comparisons) stand in for them.
     logging.getLogger("splink").setLevel(logging.ERROR)
-    con = duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     if threads:
         con.execute("SET threads = ?", [threads])
     con.register("er_input_view", records)
