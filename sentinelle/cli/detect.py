@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from rich.table import Table as RichTable
 from sentinelle.cli.common import DbOption, console, progress_bar, warehouse
 from sentinelle.detect import load_catalogue
 from sentinelle.detect.catalogue import KINDS, ROLES, Catalogue
+from sentinelle.detect.priority import ACTIVE_DAYS, PARTS, prioritise
 from sentinelle.detect.run import STEPS
 from sentinelle.detect.run import detect as run_detection
 from sentinelle.errors import DetectionError
@@ -65,6 +67,10 @@ def detect(
         "the SQLite file beside the warehouse).")] = None,
     timings: Annotated[bool, typer.Option("--timings", help="Show each step's time.")]
     = False,
+    subjects: Annotated[bool | None, typer.Option(
+        "--subjects/--parties", help="Score the subjects entity resolution found, or each "
+        "provider's parties (default: subjects once sentinelle resolve has run).",
+        show_default=False)] = None,
 ) -> None:
     """Score every sender as a buyer and every beneficiary as a facilitator; raise alerts."""
     catalogue = _catalogue(indicators, param)
@@ -77,10 +83,10 @@ def detect(
             bar.update(task, description=name, completed=STEPS.index(name))
 
         run = run_detection(wh, catalogue, user=settings["user"], models=models,
-                            on_step=on_step)
+                            on_step=on_step, subjects=subjects)
         bar.update(task, description="done", completed=len(STEPS))
     table = RichTable(title=f"Detection run {run.run_id} ({run.scorer})")
-    for col in ("role", "parties scored", "alerts"):
+    for col in ("role", "subjects scored" if run.subjects else "parties scored", "alerts"):
         table.add_column(col, justify="left" if col == "role" else "right")
     for role in ROLES:
         table.add_row(role, f"{run.parties[role]:,}", f"{run.alerts[role]:,}")
@@ -321,4 +327,43 @@ def export_scores(
     console.print(f"wrote {n:,} scored parties to {out}")
 
 
-COMMANDS: list[Callable[..., None]] = [detect, alerts, explain, network, indicators]
+
+
+def subjects(
+    db: DbOption = None,
+    limit: Annotated[int, typer.Option(help="Subjects to show.")] = 20,
+    as_of: Annotated[datetime | None, typer.Option(
+        "--as-of", help="The day priority is computed for (default: the latest payment in "
+        "the warehouse).", formats=["%Y-%m-%d"])] = None,
+    active_days: Annotated[int, typer.Option(
+        help="A facilitator paid within this many days is still receiving money.", min=1)]
+    = ACTIVE_DAYS,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a "
+                                          "table.")] = False,
+) -> None:
+    """Alerted subjects by priority — children at risk now first, then score, referrals,
+    recency and volume — with the reason for each rank."""
+    with warehouse(db, viewing=("subjects", f"limit={limit}")) as wh:
+        _require_run(wh)
+        ranked = prioritise(wh, as_of, active_days)
+    if as_json:
+        for p in ranked[:limit]:
+            typer.echo(json.dumps(p.as_dict(), default=str))
+        return
+    table = RichTable(title=f"Top {min(limit, len(ranked))} of {len(ranked):,} subjects by "
+                      "priority", show_lines=True)
+    table.add_column("rank", justify="right", no_wrap=True)
+    table.add_column("subject", no_wrap=True)
+    table.add_column("priority", justify="right", no_wrap=True)
+    table.add_column("why (points)", ratio=1, min_width=30)
+    for p in ranked[:limit]:
+        table.add_row(str(p.rank), f"{p.party_id} [dim]{p.provider}[/]\n{p.name or ''} "
+                      f"({p.country or '?'})\n{', '.join(p.roles)}", f"{p.priority:.0f}",
+                      "\n".join("• " + r for r in p.reasons))
+    console.print(table)
+    console.print("Points: " + "; ".join(f"{part.name} {part.points:g} — {part.help}"
+                                         for part in PARTS))
+
+
+COMMANDS: list[Callable[..., None]] = [detect, alerts, subjects, explain, network,
+                                       indicators]
