@@ -50,8 +50,9 @@ class Rendering:
     bom: bool = False
     kyc: Mapping[tuple[str, str], Client] = field(default_factory=dict)
 
-    def narrative(self) -> str:
-        return self.reason if self.reason is not None else narrative.draft(self.data)
+    def narrative(self, limit: int) -> str:
+        """The edited narrative, or a draft that fits the format's ``limit``."""
+        return self.reason if self.reason is not None else narrative.draft(self.data, limit)
 
 
 @dataclass(frozen=True)
@@ -76,12 +77,14 @@ def register(exporter: Exporter) -> None:
 
 for _exporter in (
     Exporter("goaml", ".xml", "UNODC goAML 5 suspicious transaction report (XML).",
-             lambda r: goaml.render_goaml(r.data, r.entity, r.narrative(), r.rates, r.kyc),
+             lambda r: goaml.render_goaml(r.data, r.entity, r.narrative(goaml.REASON_LIMIT),
+                                          r.rates, r.kyc),
              xml=True, reason_limit=goaml.REASON_LIMIT),
     Exporter("fincen", ".xml", "FinCEN SAR, BSA E-Filing batch XML 1.2, with the key term "
              f"{fincen.KEY_TERM}.",
-             lambda r: fincen.render_fincen(r.data, r.entity, r.narrative(), r.rates),
-             xml=True, reason_limit=fincen.NARRATIVE_LIMIT),
+             lambda r: fincen.render_fincen(r.data, r.entity,
+                                            r.narrative(fincen.REASON_LIMIT), r.rates),
+             xml=True, reason_limit=fincen.REASON_LIMIT),
     Exporter("ftm", ".ftm.json", "FollowTheMoney entities as JSON lines (Aleph, OpenAleph).",
              lambda r: ftm.render_ftm(r.data, r.view)),
     Exporter("graphml", ".graphml", "The network as GraphML (Gephi, i2, Maltego).",

@@ -26,12 +26,14 @@ from sentinelle.report.goaml import split_name
 from sentinelle.report.money import in_currency
 from sentinelle.report.xmltools import ReportInvalid, clean_text
 
-__all__ = ["KEY_TERM", "NARRATIVE_LIMIT", "render_fincen"]
+__all__ = ["KEY_TERM", "NARRATIVE_LIMIT", "REASON_LIMIT", "render_fincen"]
 
 NS = "www.fincen.gov/base"
 KEY_TERM = "OCSE-FIN-2021-NTC3"
 # Five blocks: four of 4,000 characters and a last of 1,000.
 NARRATIVE_LIMIT = 17_000
+# What a narrative may hold so that the key term still fits in front of it.
+REASON_LIMIT = NARRATIVE_LIMIT - len(KEY_TERM) - 2
 _BLOCK = 4000
 
 

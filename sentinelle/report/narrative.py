@@ -28,8 +28,24 @@ def _day(value: object) -> str:
     return f"{value:%Y-%m-%d}" if value is not None else "unknown date"
 
 
-def draft(data: ReportData) -> str:
-    """A first draft of the narrative, in English."""
+def draft(data: ReportData, limit: int | None = None) -> str:
+    """A first draft of the narrative, in English, within ``limit`` characters when one is
+    given: a case of many subjects keeps each subject's strongest indicators (three, then
+    one) and, if still too long, summarises the last subjects by their ids."""
+    if limit is None:
+        return _draft(data, None, len(data.subjects))
+    for reasons in (None, 3, 1):
+        text = _draft(data, reasons, len(data.subjects))
+        if len(text) <= limit:
+            return text
+    shown = len(data.subjects)
+    while shown > 0 and len(text) > limit:
+        shown -= 1
+        text = _draft(data, 1, shown)
+    return text[:limit]
+
+
+def _draft(data: ReportData, reasons: int | None, shown: int) -> str:
     first, last = data.period
     countries = sorted({c for p in data.parties.values() for c in p.countries[:1]})
     subjects = _n(len(data.subjects), "subject", "subjects")
@@ -45,7 +61,7 @@ def draft(data: ReportData) -> str:
         f"EUR {data.total_eur:,.2f} in all, between {parties} in "
         f"{', '.join(countries) or 'unknown countries'}.",
     ]
-    for n, subject in enumerate(data.subjects, 1):
+    for n, subject in enumerate(data.subjects[:shown], 1):
         label, verb, prep = _ROLE_WORDS[subject.key.role]
         mine = [t for t in data.transactions
                 if (t.sender if subject.key.role == "buyer" else t.beneficiary)
@@ -64,15 +80,21 @@ def draft(data: ReportData) -> str:
             f"EUR {eur:,.2f}, {prep} {_n(len(others), 'counterparty', 'counterparties')}.",
         ]
         if subject.reasons:
-            lines.append("Indicators, strongest first:")
+            kept = subject.reasons[:reasons] if reasons else subject.reasons
+            lines.append("Indicators, strongest first:" if len(kept) == len(subject.reasons)
+                         else f"Strongest {len(kept)} of {len(subject.reasons)} indicators:")
             lines += [f"- {r['reason']} (contribution {r['contribution']:+.2f})"
-                      for r in subject.reasons]
+                      for r in kept]
         said = " ".join(r["reason"] for r in subject.reasons)
         for ref in subject.referrals:
             if ref["referral_id"] in said:  # the referral indicator's reason names it
                 continue
             lines.append(f"- Named in {ref['source']} referral {ref['referral_id']} "
                          f"(matched on {ref['matched_on']}).")
+    rest = data.subjects[shown:]
+    if rest:
+        lines += ["", f"{_n(len(rest), 'further subject', 'further subjects')}, detailed in "
+                  "the transactions: " + ", ".join(s.key.party_id for s in rest) + "."]
     lines += [
         "",
         "A score ranks parties for review; it is not proof. Each payment listed in this "

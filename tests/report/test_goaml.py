@@ -137,3 +137,19 @@ def test_validate_names_the_error(synth_world):
     with pytest.raises(ReportInvalid) as err:
         validate(broken, GOAML_XSD)
     assert "rentity_id" in err.value.details[0]
+
+
+@needs_xsd
+def test_the_draft_of_a_large_case_fits_the_narrative_field(synth_world):
+    with synth_world.view() as view:
+        keys = [PartyKey(*r) for r in view.rows(
+            "SELECT role, provider, party_id FROM det_alerts ORDER BY alert_no LIMIT 40")]
+        data = gather(view, keys, scope="case", reference="C-BIG", title="Big",
+                      target="case/C-BIG")
+        full = draft(data)
+        fitted = draft(data, 8000)
+        xml = render_goaml(data, load_entity(ENTITY), fitted, rate_book(view))
+    assert len(full) > 8000 >= len(fitted)
+    assert "Strongest" in fitted  # indicators were cut to the strongest, not the text
+    assert fitted.rstrip().endswith("proves nothing.") or "is not proof" in fitted
+    validate(xml, GOAML_XSD)
