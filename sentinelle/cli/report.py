@@ -96,8 +96,9 @@ def _run(exporter: Exporter, subject: str | None, case: str | None, out: Path, u
             view = WarehouseView(wh.con)
             data = gather_subject(view, key) if key is not None else \
                 gather_case(session, view, account, str(case))
-            content = render(exporter.name, Rendering(data, view, reporting, reason,
-                                                      rate_book(view), bom, kyc), schema)
+            content = render(exporter.name, Rendering(
+                data, view, reporting, reason, rate_book(view), bom, kyc,
+                user=account.username), schema)
             digest = write_export(session, account, exporter.name, data, content, out,
                                   reason_file=reason_file)
     finally:

@@ -17,6 +17,7 @@ import os
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from sentinelle.errors import NotFound, ReviewError
 from sentinelle.normalise.rates import RateBook
-from sentinelle.report import csvsafe, fincen, ftm, goaml, graphml, narrative
+from sentinelle.report import csvsafe, fincen, ftm, goaml, graphml, narrative, pack
 from sentinelle.report.entity import ReportingEntity
 from sentinelle.report.gather import ReportData, gather
 from sentinelle.report.kyc import Client
@@ -49,6 +50,8 @@ class Rendering:
     rates: RateBook
     bom: bool = False
     kyc: Mapping[tuple[str, str], Client] = field(default_factory=dict)
+    user: str = "-"  # who exports: the evidence pack's watermark
+    at: datetime = field(default_factory=audit.utcnow)
 
     def narrative(self, limit: int) -> str:
         """The edited narrative, or a draft that fits the format's ``limit``."""
@@ -91,6 +94,14 @@ for _exporter in (
              lambda r: graphml.render_graphml(r.data), xml=True),
     Exporter("csv", ".csv", "The transactions as CSV, safe to open in a spreadsheet.",
              lambda r: csvsafe.render_csv(r.data, bom=r.bom)),
+    Exporter("pack", ".zip", "The evidence pack: a watermarked page (summary, subjects and "
+             "identities, chronology with charts, transactions, source files with SHA-256) "
+             "with the CSV, GraphML and FollowTheMoney files and a manifest of their hashes.",
+             lambda r: pack.render_pack(r.data, r.view, r.narrative(100_000), r.user, r.at),
+             reason_limit=100_000),
+    Exporter("pdf", ".pdf", "The evidence pack's page as PDF (needs WeasyPrint and pango).",
+             lambda r: pack.render_pdf(r.data, r.narrative(100_000), r.user, r.at),
+             reason_limit=100_000),
     Exporter("reason", ".txt", "The draft reason narrative, to edit and pass back with "
              "--reason-file.", lambda r: narrative.draft(r.data).encode("utf-8")),
 ):
