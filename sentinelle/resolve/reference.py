@@ -64,8 +64,9 @@ def reference_records(path: Path = FAKE_1000) -> tuple[pa.Table, dict[str, str]]
             for column in COLUMNS:
                 rows[column].append(values[column])
             truth[record_id] = row["cluster"]
-    table = pa.table({c: pa.array(v, type=pa.list_(pa.string()) if c in ("counterparties", "strangers")
-                                  else pa.string()) for c, v in rows.items()})
+    lists = ("counterparties", "strangers")
+    table = pa.table({c: pa.array(v, type=pa.list_(pa.string()) if c in lists else pa.string())
+                      for c, v in rows.items()})
     return table, truth
 
 
