@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import warnings
 import zipfile
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -133,7 +134,11 @@ def render_pdf(data: ReportData, narrative: str, user: str, at: datetime) -> byt
     'sentinelle[pdf]'``, with Debian's pango, ``apt-get install libpango-1.0-0
     libpangoft2-1.0-0``)."""
     try:
-        from weasyprint import HTML
+        with warnings.catch_warnings():
+            # Without Debian's libharfbuzz-subset0, WeasyPrint warns that it will need it
+            # one day and embeds fonts whole (a larger PDF): not an error here.
+            warnings.filterwarnings("ignore", "HarfBuzz-Subset", DeprecationWarning)
+            from weasyprint import HTML
     except (ImportError, OSError) as exc:
         raise SentinelleError(f"PDF needs WeasyPrint and its system libraries: {exc}",
                               fix="pip install 'sentinelle[pdf]' and apt-get install "
