@@ -194,11 +194,11 @@ def subject_page(session: Session, view: WarehouseView, user: User, key: PartyKe
                LEFT JOIN referrals r ON r.referral_id = m.referral_id AND r.source = m.source
                WHERE m.role = ? AND m.provider = ? AND m.party_id = ?
                ORDER BY r.received_at, m.referral_id""", args),
-        cases=_cases(session, user, key),
+        cases=_cases(session, user, _keys(view, key)),
         records=_records(view, key),
         status=state.status if state else "new",
         assignee=state.assignee.username if state and state.assignee else None,
-        decisions=_decisions(session, key),
+        decisions=_decisions(session, _keys(view, key)),
     )
 
 
@@ -451,21 +451,38 @@ def _counterparties(view: WarehouseView, key: PartyKey, payments: list[Payment],
     return len(ranked), ranked[:limit]
 
 
-def _cases(session: Session, user: User, key: PartyKey) -> list[dict[str, Any]]:
-    cases = session.scalars(
-        select(Case).join(CaseSubject).where(
-            CaseSubject.role == key.role, CaseSubject.provider == key.provider,
-            CaseSubject.party_id == key.party_id).order_by(Case.created_at)).all()
+def _keys(view: WarehouseView, key: PartyKey) -> list[PartyKey]:
+    """The key and, for a subject, the keys its parties had before entity resolution:
+    decisions and cases made on a party stay attached to the person it turned out to be."""
+    if key.provider != SUBJECT_PROVIDER:
+        return [key]
+    return [key, *(PartyKey(key.role, provider, party_id)
+                   for provider, party_id in _members(view, key.side, key.party_id))]
+
+
+def _cases(session: Session, user: User, keys: list[PartyKey]) -> list[dict[str, Any]]:
+    found: dict[int, Case] = {}
+    for key in keys:
+        for c in session.scalars(
+                select(Case).join(CaseSubject).where(
+                    CaseSubject.role == key.role, CaseSubject.provider == key.provider,
+                    CaseSubject.party_id == key.party_id)).all():
+            found[c.id] = c
     return [{"id": c.id, "reference": c.reference, "title": c.title, "status": c.status}
-            for c in cases if access.can_see_case(session, user, c)]
+            for c in sorted(found.values(), key=lambda c: (c.created_at, c.id))
+            if access.can_see_case(session, user, c)]
 
 
-def _decisions(session: Session, key: PartyKey) -> list[dict[str, Any]]:
-    rows = session.execute(
-        select(Disposition, User.username).join(User, User.id == Disposition.decided_by)
-        .where(Disposition.role == key.role, Disposition.provider == key.provider,
-               Disposition.party_id == key.party_id)
-        .order_by(Disposition.decided_at, Disposition.id)).all()
+def _decisions(session: Session, keys: list[PartyKey]) -> list[dict[str, Any]]:
+    rows = []
+    for key in keys:
+        rows += session.execute(
+            select(Disposition, User.username).join(User, User.id == Disposition.decided_by)
+            .where(Disposition.role == key.role, Disposition.provider == key.provider,
+                   Disposition.party_id == key.party_id)).all()
+    rows.sort(key=lambda r: (r[0].decided_at, r[0].id))
     return [{"decision": d.decision, "reason": d.reason, "by": name,
-             "at": d.decided_at, "score": d.score, "run_id": d.run_id, "scorer": d.scorer}
+             "at": d.decided_at, "score": d.score, "run_id": d.run_id, "scorer": d.scorer,
+             "on": "" if d.provider == SUBJECT_PROVIDER or len(keys) == 1
+             else f"{d.provider}/{d.party_id} before resolution"}
             for d, name in rows]

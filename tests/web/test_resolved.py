@@ -181,3 +181,34 @@ def test_the_network_of_a_quiet_subject_comes_from_its_payments(ana: Client, con
     assert data["own_links_from"] == "transactions"
     assert 1 <= len(data["nodes"]) - 1 <= beneficiaries
     assert len(data["edges"]) == len(data["nodes"]) - 1
+
+
+def test_decisions_made_before_resolution_follow_the_person(
+        resolved: dict, tmp_path_factory: pytest.TempPathFactory, con) -> None:
+    """A facilitator's party decided on before resolution: its subject's page shows it."""
+    from sqlalchemy import select
+
+    from sentinelle.review.audit import utcnow
+    from sentinelle.review.models import Disposition, User
+    from sentinelle.review.reader import WarehouseReader
+    from sentinelle.review.subjects import PartyKey, subject_page
+
+    subject_id, _ = _merged_alert(con, "facilitator")
+    provider, party_id = con.execute(
+        "SELECT provider, party_id FROM det_subject_parties WHERE subject_id = ? "
+        "AND side = 'beneficiary' ORDER BY provider, party_id LIMIT 1",
+        [subject_id]).fetchone()
+    site = make_site(tmp_path_factory.mktemp("decided"), resolved["db"])
+    with site.sessions()() as session:
+        ana = session.scalars(select(User).where(User.username == "ana")).one()
+        session.add(Disposition(
+            role="facilitator", provider=provider, party_id=party_id, decision="escalate",
+            reason="decided on the party", decided_by=ana.id, decided_at=utcnow()))
+        session.commit()
+        reader = WarehouseReader(resolved["db"])
+        with reader.open() as view:
+            page = subject_page(session, view, ana,
+                                PartyKey("facilitator", SUBJECT_PROVIDER, subject_id))
+    [decision] = page.decisions
+    assert decision["reason"] == "decided on the party"
+    assert decision["on"] == f"{provider}/{party_id} before resolution"
