@@ -474,7 +474,7 @@ def _cases(session: Session, user: User, keys: list[PartyKey]) -> list[dict[str,
 
 
 def _decisions(session: Session, keys: list[PartyKey]) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[Any] = []
     for key in keys:
         rows += session.execute(
             select(Disposition, User.username).join(User, User.id == Disposition.decided_by)
