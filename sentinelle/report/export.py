@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from sentinelle.errors import NotFound, ReviewError
 from sentinelle.normalise.rates import RateBook
-from sentinelle.report import csvsafe, fincen, ftm, goaml, graphml, narrative, pack
+from sentinelle.report import csvsafe, fincen, ftm, goaml, graphml, narrative, pack, request
 from sentinelle.report.entity import ReportingEntity
 from sentinelle.report.gather import ReportData, gather
 from sentinelle.report.kyc import Client
@@ -102,6 +102,10 @@ for _exporter in (
     Exporter("pdf", ".pdf", "The evidence pack's page as PDF (needs WeasyPrint and pango).",
              lambda r: pack.render_pdf(r.data, r.narrative(100_000), r.user, r.at),
              reason_limit=100_000),
+    Exporter("request", ".zip", "The request to a partner country: each facilitator's "
+             "identities, phones, accounts and cities, the payments from the case's buyers, "
+             "the buyers' countries (HTML and CSV, in English).",
+             lambda r: request.render_request(r.data, r.user, r.at)),
     Exporter("reason", ".txt", "The draft reason narrative, to edit and pass back with "
              "--reason-file.", lambda r: narrative.draft(r.data).encode("utf-8")),
 ):
