@@ -54,8 +54,9 @@ def _weasyprint() -> bool:
 
 
 @pytest.mark.parametrize("fmt", [
-    pytest.param(name, marks=pytest.mark.skipif(
-        name == "pdf" and not _weasyprint(), reason="WeasyPrint or pango is not installed"))
+    pytest.param(name, marks=[pytest.mark.skipif(
+        not _weasyprint(), reason="WeasyPrint or pango is not installed"), pytest.mark.slow]
+        if name == "pdf" else [])
     for name in sorted(EXPORTERS)])
 def test_each_format_is_written_and_audited_with_its_hash(synth_world, tmp_path, fmt):
     key = synth_world.alert("facilitator")

@@ -73,6 +73,7 @@ def test_text_is_escaped_and_names_survive(unicode_world):
         assert str(markupsafe.escape(name)) in page, name  # as Jinja2 escapes it
 
 
+@pytest.mark.slow  # WeasyPrint takes about 10 s to lay out the tables
 def test_pdf(synth_world):
     try:
         with warnings.catch_warnings():  # see sentinelle.report.pack.render_pdf
