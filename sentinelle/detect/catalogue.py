@@ -25,6 +25,8 @@ KINDS = {
     "identifiers": "computed from beneficiary records that share a phone or an account",
     "network": "propagated over the sender-beneficiary graph",
     "referral": "matched from referrals",
+    "sessions": "counted from payments paired with the calls that followed them "
+                "(comm_sessions, written by sentinelle sessions)",
 }
 _ID = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 _PLACEHOLDER = re.compile(r"\{(\w+)(?::[^}]*)?\}")

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sentinelle.detect import compiler, linkage, network
+from sentinelle.detect import compiler, linkage, network, sessions
 from sentinelle.detect.catalogue import ROLES, Catalogue
 from sentinelle.detect.scoring import Weights, base_score, points_sql, score_sql, scorecard_weights
 from sentinelle.errors import DetectionError
@@ -105,6 +105,9 @@ def detect(wh: Warehouse, catalogue: Catalogue, *, user: str,
     sql(f"CREATE OR REPLACE TABLE det_referral_matches AS "
         f"{linkage.referral_matches_sql(dialect, subjects)}")
     sql(dialect.temp_table("det_ref", linkage.referral_measures_sql(dialect)))
+    sql(dialect.temp_table("det_sess_txn",
+                           sessions.session_payments_sql(wh.has_table("comm_sessions"))))
+    sql(dialect.temp_table("det_sess", sessions.session_measures_sql(dialect)))
     for role in ROLES:
         sql(dialect.temp_table(f"det_static_{role}", _static_sql(catalogue, role)))
         sql(dialect.temp_table(f"det_party_{role}",
@@ -177,7 +180,7 @@ def _weights(catalogue: Catalogue, role: str, model: Weights | None) -> Weights:
 
 
 # ---------------------------------------------------------------------------- parties
-_STATIC_KINDS = ("aggregate", "identifiers", "referral")
+_STATIC_KINDS = ("aggregate", "identifiers", "referral", "sessions")
 
 
 def _static_sql(catalogue: Catalogue, role: str) -> str:
@@ -192,6 +195,8 @@ def _static_sql(catalogue: Catalogue, role: str) -> str:
             cols += [f"coalesce(id.m, 0) AS m_{i.id}", f"id.detail AS d_{i.id}"]
         elif i.kind == "referral":
             cols += [f"coalesce(r.m, 0) AS m_{i.id}", f"r.detail AS d_{i.id}"]
+        elif i.kind == "sessions":
+            cols += [f"coalesce(se.m, 0) AS m_{i.id}", f"se.detail AS d_{i.id}"]
         if i.kind in _STATIC_KINDS:
             strengths.append(i)
     ident = ("LEFT JOIN det_ident id ON id.provider = m.provider AND id.party_id = m."
@@ -204,6 +209,8 @@ WITH base AS (
   FROM det_m_{role} m {ident}
   LEFT JOIN det_ref r ON r.role = '{role}' AND r.provider = m.{provider}
    AND r.party_id = m.{key}
+  LEFT JOIN det_sess se ON se.role = '{role}' AND se.provider = m.{provider}
+   AND se.party_id = m.{key}
 ), strong AS (
   SELECT *, {", ".join(f"{compiler.strength_sql(i, 'm_' + i.id, 'payments')} AS s_{i.id}"
                         for i in strengths)}
@@ -333,7 +340,8 @@ FROM det_alert_parties a
 JOIN det_payments p ON p.provider = a.provider AND p.beneficiary_id = a.party_id
 JOIN det_party_buyer s ON s.provider = p.provider AND s.party_id = p.sender_id
 WHERE a.role = 'facilitator' AND (s.q >= {suspect} OR s.referred)""")
-    union = "\nUNION ALL\n".join(parts + network_parts)
+    union = "\nUNION ALL\n".join(parts + network_parts
+                                 + sessions.session_evidence_sql(catalogue))
     wh.execute(dialect.temp_table("det_new_evidence", fired.format(u=union)))
 
 
