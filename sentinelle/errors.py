@@ -109,3 +109,8 @@ class NotFound(SentinelleError):
 
 class ReviewError(SentinelleError):
     """A request the case database cannot carry out as asked (missing reason, bad status)."""
+
+
+class ReportInvalid(SentinelleError):
+    """A report cannot be written as asked: its schema rejects it, a payment has no amount
+    in the report's currency, the narrative is too long, PDF needs a missing library."""

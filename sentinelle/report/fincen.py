@@ -19,12 +19,13 @@ from decimal import ROUND_CEILING, Decimal
 
 from lxml import etree
 
+from sentinelle.errors import ReportInvalid
 from sentinelle.normalise.rates import RateBook
 from sentinelle.report.entity import ReportingEntity
 from sentinelle.report.gather import Party, ReportData
 from sentinelle.report.goaml import split_name
 from sentinelle.report.money import in_currency
-from sentinelle.report.xmltools import ReportInvalid, clean_text
+from sentinelle.report.xmltools import clean_text
 
 __all__ = ["KEY_TERM", "NARRATIVE_LIMIT", "REASON_LIMIT", "render_fincen"]
 

@@ -28,14 +28,14 @@ import phonenumbers
 from lxml import etree
 from normality import ascii_text
 
-from sentinelle.errors import SettingsError
+from sentinelle.errors import ReportInvalid, SettingsError
 from sentinelle.normalise.iban import looks_like_iban
 from sentinelle.normalise.rates import RateBook
 from sentinelle.report.entity import ReportingEntity
 from sentinelle.report.gather import Party, ReportData, Transaction
 from sentinelle.report.kyc import Client
 from sentinelle.report.money import in_currency
-from sentinelle.report.xmltools import ReportInvalid, clean_text
+from sentinelle.report.xmltools import clean_text
 
 __all__ = ["REASON_LIMIT", "client_gaps", "render_goaml", "split_name"]
 

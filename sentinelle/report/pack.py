@@ -27,7 +27,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from sentinelle.errors import SentinelleError
+from sentinelle.errors import ReportInvalid
 from sentinelle.report import csvsafe, ftm, graphml
 from sentinelle.report.gather import ReportData, Transaction
 from sentinelle.review.reader import WarehouseView
@@ -140,8 +140,8 @@ def render_pdf(data: ReportData, narrative: str, user: str, at: datetime) -> byt
             warnings.filterwarnings("ignore", "HarfBuzz-Subset", DeprecationWarning)
             from weasyprint import HTML
     except (ImportError, OSError) as exc:
-        raise SentinelleError(f"PDF needs WeasyPrint and its system libraries: {exc}",
-                              fix="pip install 'sentinelle[pdf]' and apt-get install "
+        raise ReportInvalid(f"PDF needs WeasyPrint and its system libraries: {exc}",
+                            fix="pip install 'sentinelle[pdf]' and apt-get install "
                                   "libpango-1.0-0 libpangoft2-1.0-0; or export the pack "
                                   "(HTML)") from exc
     page = render_page(data, narrative, user, at, [])

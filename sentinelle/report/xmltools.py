@@ -14,16 +14,12 @@ from pathlib import Path
 
 from lxml import etree
 
-from sentinelle.errors import SentinelleError
+from sentinelle.errors import ReportInvalid
 
-__all__ = ["ReportInvalid", "clean_text", "validate"]
+__all__ = ["clean_text", "validate"]
 
 # Characters XML 1.0 does not allow (tab, newline and carriage return are allowed).
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-
-
-class ReportInvalid(SentinelleError):
-    """A report does not validate against the schema it is meant for."""
 
 
 def clean_text(value: object) -> str:

@@ -13,10 +13,9 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from sentinelle.cli import app
-from sentinelle.errors import Forbidden, NotFound, ReviewError
+from sentinelle.errors import Forbidden, NotFound, ReportInvalid, ReviewError
 from sentinelle.report.export import EXPORTERS
 from sentinelle.report.fincen import KEY_TERM
-from sentinelle.report.xmltools import ReportInvalid
 from sentinelle.review import audit, cases
 from sentinelle.review.db import open_cases
 from sentinelle.review.models import AuditEntry, User

@@ -8,12 +8,13 @@ import math
 import pytest
 from lxml import etree
 
+from sentinelle.errors import ReportInvalid
 from sentinelle.report.entity import load_entity
 from sentinelle.report.fincen import KEY_TERM, narrative_blocks, render_fincen
 from sentinelle.report.gather import gather
 from sentinelle.report.money import in_currency, rate_book
 from sentinelle.report.narrative import draft
-from sentinelle.report.xmltools import ReportInvalid, validate
+from sentinelle.report.xmltools import validate
 from sentinelle.review.subjects import PartyKey
 from tests.report.conftest import BENEFICIARY_NAMES, ENTITY, FINCEN_XSD
 

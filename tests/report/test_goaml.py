@@ -8,14 +8,14 @@ import dataclasses
 import pytest
 from lxml import etree
 
-from sentinelle.errors import SettingsError
+from sentinelle.errors import ReportInvalid, SettingsError
 from sentinelle.report.entity import load_entity
 from sentinelle.report.export import gather_subject
 from sentinelle.report.gather import gather
 from sentinelle.report.goaml import render_goaml, split_name
 from sentinelle.report.money import rate_book
 from sentinelle.report.narrative import draft
-from sentinelle.report.xmltools import ReportInvalid, validate
+from sentinelle.report.xmltools import validate
 from sentinelle.review.subjects import PartyKey
 from tests.report.conftest import BENEFICIARY_NAMES, ENTITY, GOAML_XSD, SENDER_NAMES
 
