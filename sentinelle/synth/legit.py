@@ -61,6 +61,7 @@ def family(world: World, ledger: Ledger) -> None:
     first = recipients[:households]
     second = np.full(households, -1)
     second[two] = recipients[households:]
+    distinct_given_names(world, first[two], recipients[households:])
     # One phone for the household: two payees, two people, one number (an honest
     # look-alike of a facilitator collecting under relatives' names).
     share_phone = recipients[households:][rng.random(int(two.sum())) < 0.25]
@@ -71,6 +72,21 @@ def family(world: World, ledger: Ledger) -> None:
     senders = senders_abroad(world, rng, origin[hh], cohort="family", surname=snd_surname,
                              pool=pool[hh])
     family_payments(world, ledger, rng, senders, first[hh], second[hh])
+
+
+def distinct_given_names(world: World, first: np.ndarray, second: np.ndarray) -> None:
+    """A household's second recipient is another person: where her name came out the
+    first recipient's (same given name and surname, from a small pool), she takes the
+    pool's next given name. Deterministic, so no random number is drawn and every other
+    value of the world stays as it was."""
+    cols = world.beneficiaries.cols
+    given, surname = cols["first"], cols["surname"]
+    same = (given[second] == given[first]) & (surname[second] == surname[first])
+    ranges = np.array(names.pools().first_ranges)
+    for record in second[same]:
+        male, female, end = ranges[cols["pool"][record]]
+        lo, hi = (male, female) if given[record] < female else (female, end)
+        given[record] = lo + (given[record] - lo + 1) % (hi - lo)
 
 
 def family_payments(world: World, ledger: Ledger, rng: np.random.Generator,
