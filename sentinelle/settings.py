@@ -41,6 +41,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("user", "", "Who runs the command, for provenance; empty means the login name."),
     Setting("reporting_entity", "", "YAML file of the reporting entity's settings for goAML and "
             "FinCEN reports (`sentinelle report settings` prints an example)."),
+    Setting("lexicon", "", "Your organisation's term list (UTF-8, one term per line) whose "
+            "matches the web application's timeline highlights; none is shipped."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -11,8 +11,10 @@ import typer
 from rich.table import Table as RichTable
 
 from sentinelle.cli.common import DbOption, console, progress_bar, warehouse
+from sentinelle.cli.review import UrlOption, _cases, _url
 from sentinelle.comms import Options, discover, get, ingest_file
 from sentinelle.comms.clock import zone
+from sentinelle.comms.handles import Attached
 from sentinelle.comms.lexicon import Lexicon, write_party_counts
 from sentinelle.comms.pairing import DEFAULTS, HELP, pair_sessions
 from sentinelle.comms.timeline import TIMELINE_KINDS, Party, timeline
@@ -124,6 +126,17 @@ def timeline_command(
                       "e-mail (docs/comms.md).")
 
 
+def _attached(database_url: str | None, db: Path | None) -> list[Attached]:
+    """The handles analysts attached by hand (none when the case database does not exist)."""
+    from sentinelle.review import handles
+
+    url = _url(database_url, db)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return []
+    with _cases(database_url, db) as (session, _):
+        return handles.active(session)
+
+
 def sessions(
     within_hours: Annotated[float, typer.Option(help=HELP["within_hours"])]
     = DEFAULTS["within_hours"],
@@ -132,15 +145,18 @@ def sessions(
     lexicon: LexiconOption = None,
     top: Annotated[int, typer.Option(help="Buyers and facilitators to list.")] = 20,
     db: DbOption = None,
+    database_url: UrlOption = None,
 ) -> None:
-    """Pair payments with the calls that follow them; sessions per buyer and facilitator."""
+    """Pair payments with the calls that follow them; sessions per buyer and facilitator.
+    Handles attached by hand in the web application (the case database) are linked too."""
     terms = Lexicon.load(lexicon) if lexicon else None
+    attached = _attached(database_url, db)
     with warehouse(db, viewing=("sessions", f"{within_hours} h, {min_minutes} min")) as wh:
         if not wh.scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = "
                          "'communications'"):
             raise SentinelleError("there are no communications in the warehouse",
                                   fix="sentinelle ingest comms PATH --format … first")
-        run = pair_sessions(wh, within_hours, min_minutes)
+        run = pair_sessions(wh, within_hours, min_minutes, attached)
         if terms:
             write_party_counts(wh, terms)
         parties = wh.execute(

@@ -8,11 +8,19 @@ lists numbers), or what the export declared for it (``comm_identifiers``: a Tele
 contact list, a generic CSV's ``sender_phone``). National numbers without a country code
 are not linked: no region is known to read them in.
 
-Entity-resolution subjects (and an analyst's own, audited links) will replace this
-function; what reads ``comm_handle_parties`` need not change.
+Two more ways widen this once they exist: **entity resolution** — a handle whose phone or
+e-mail is that of any record of a subject (a sender, a beneficiary, a referral) is linked
+to every sender record (as a buyer) and beneficiary record (as a facilitator) of that
+subject; and **an analyst's hand** — a handle attached to a party or a subject in the web
+application (``sentinelle/review/handles.py``, a judgement kept in the case database and
+audited), passed in as ``attached``. What reads ``comm_handle_parties`` need not change:
+each link says how it was made (``via``: phone, email, entity resolution, analyst).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import pyarrow as pa
 
@@ -32,6 +40,41 @@ HANDLE_PARTIES_DDL = """CREATE OR REPLACE TABLE comm_handle_parties AS
                FROM transactions WHERE beneficiary_phone IS NOT NULL) p
       ON p.kind = h.kind AND p.value = h.value
     ORDER BY h.platform, h.handle, p.role, p.provider, p.party_id"""
+
+
+# A handle matched, by phone or e-mail, with any record of a subject: linked to every
+# party record of that subject. The exact links above are repeated here through the
+# subject only where the subject holds other records.
+RESOLVED_DDL = """INSERT INTO comm_handle_parties
+    SELECT DISTINCT h.platform, h.handle,
+           CASE p.kind WHEN 'sender' THEN 'buyer' ELSE 'facilitator' END, p.source,
+           p.source_id, 'entity resolution', c.subject_id,
+           h.kind || ' of ' || r.record_id || ' (' || h.found_in || ')'
+    FROM comm_handle_values h
+    JOIN er_records r ON (h.kind = 'phone' AND r.phone = h.value)
+                      OR (h.kind = 'email' AND r.email = h.value)
+    JOIN er_clusters c ON c.record_id = r.record_id
+    JOIN er_clusters cp ON cp.subject_id = c.subject_id AND cp.record_id <> r.record_id
+    JOIN er_records p ON p.record_id = cp.record_id AND p.kind IN ('sender', 'beneficiary')"""
+
+# An analyst's links, each to a party, or to a subject's party records.
+ATTACHED_DDL = """INSERT INTO comm_handle_parties
+    SELECT DISTINCT a.platform, a.handle, a.role, p.provider, p.party_id, 'analyst',
+           'judgement #' || CAST(a.link_id AS VARCHAR), 'attached by ' || a.linked_by
+    FROM comm_handle_attached a JOIN ({parties}) p
+      ON p.role = a.role AND p.key_provider = a.provider AND p.key_id = a.party_id"""
+
+
+class Attached(NamedTuple):
+    """A handle an analyst attached to a party (provider ``subject``: to a subject)."""
+
+    link_id: int
+    platform: str
+    handle: str
+    role: str
+    provider: str
+    party_id: str
+    linked_by: str
 
 
 def handle_values(wh: Warehouse) -> pa.Table:
@@ -71,9 +114,10 @@ def phone_of(text: str) -> str | None:
     return to_e164(compact, None)[0]
 
 
-def link_handles(wh: Warehouse) -> int:
+def link_handles(wh: Warehouse, attached: Sequence[Attached] = ()) -> int:
     """Write ``comm_handle_parties`` (platform, handle, role, provider, party_id, via,
-    value, found_in); return how many links."""
+    value, found_in): exact phone and e-mail equality, entity resolution's subjects when
+    it has run, and the links an analyst made (``attached``); return how many links."""
     ensure_tables(wh)
     values = handle_values(wh)
     wh.con.register("comm_handle_values_view", values)
@@ -83,4 +127,30 @@ def link_handles(wh: Warehouse) -> int:
     finally:
         wh.con.unregister("comm_handle_values_view")
     wh.execute(HANDLE_PARTIES_DDL).fetchall()
+    resolved = all(wh.has_table(t) for t in ("er_records", "er_clusters"))
+    if resolved:
+        wh.execute(RESOLVED_DDL).fetchall()
+    if attached:
+        _insert_attached(wh, attached, resolved)
     return int(wh.execute("SELECT count(*) FROM comm_handle_parties").fetchall()[0][0])
+
+
+def _insert_attached(wh: Warehouse, attached: Sequence[Attached], resolved: bool) -> None:
+    table = pa.table({name: pa.array([getattr(a, name) for a in attached],
+                                     pa.int64() if name == "link_id" else pa.string())
+                      for name in Attached._fields})
+    wh.con.register("comm_handle_attached_view", table)
+    try:
+        wh.execute("CREATE OR REPLACE TEMP TABLE comm_handle_attached AS "
+                   "SELECT * FROM comm_handle_attached_view").fetchall()
+    finally:
+        wh.con.unregister("comm_handle_attached_view")
+    parties = ("SELECT 'buyer' AS role, provider AS key_provider, sender_id AS key_id, provider, "
+               "sender_id AS party_id FROM transactions UNION SELECT 'facilitator', provider, "
+               "beneficiary_id, provider, beneficiary_id FROM transactions")
+    if resolved:
+        parties += (" UNION SELECT CASE r.kind WHEN 'sender' THEN 'buyer' ELSE 'facilitator' "
+                    "END, 'subject', c.subject_id, r.source, r.source_id FROM er_records r "
+                    "JOIN er_clusters c USING (record_id) "
+                    "WHERE r.kind IN ('sender', 'beneficiary')")
+    wh.execute(ATTACHED_DDL.format(parties=parties)).fetchall()

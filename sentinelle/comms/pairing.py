@@ -21,13 +21,14 @@ Tables (replaced on each run):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
 
-from sentinelle.comms.handles import link_handles
+from sentinelle.comms.handles import Attached, link_handles
 from sentinelle.comms.table import CALL_KINDS, ensure_tables
 from sentinelle.errors import SentinelleError
 from sentinelle.warehouse import Warehouse
@@ -104,13 +105,16 @@ class PairingRun:
 
 
 def pair_sessions(wh: Warehouse, within_hours: float = DEFAULTS["within_hours"],
-                  min_minutes: float = DEFAULTS["min_minutes"]) -> PairingRun:
+                  min_minutes: float = DEFAULTS["min_minutes"],
+                  attached: Sequence[Attached] = ()) -> PairingRun:
+    """Link handles to parties (``attached``: an analyst's links, from the case
+    database), then pair each payment with the call that follows it."""
     if not within_hours > 0 or min_minutes < 0:
         raise SentinelleError("the pairing window must be positive and the minimum duration "
                               "zero or more", value=f"{within_hours} h, {min_minutes} min",
                               fix="e.g. --within-hours 2 --min-minutes 10")
     ensure_tables(wh)
-    links = link_handles(wh)
+    links = link_handles(wh, attached)
     rows = wh.execute(_CANDIDATES, {"within_s": int(within_hours * 3600),
                                     "min_s": int(min_minutes * 60)}).fetchall()
     sessions = _one_to_one(rows)

@@ -283,3 +283,28 @@ class RecordJudgement(Base):
 
 VERDICTS = {"same": "the same person", "not_same": "not the same person",
             "unsure": "cannot tell (the model decides; the pair leaves the review list)"}
+
+
+class HandleLink(Base):
+    """A person's judgement that a communications handle (a platform's account, a phone
+    number in a call log) belongs to a party or a subject — with who, when and why. The
+    links that equality and entity resolution find are computed in the warehouse
+    (``comm_handle_parties``); these are the ones only a person can make (a display name,
+    a national number, a seized phone's owner). Undoing one marks it undone (who, when,
+    why) and keeps it."""
+
+    __tablename__ = "handle_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(100))
+    handle: Mapped[str] = mapped_column(String(300), index=True)
+    # The party as the warehouse names it; provider ``subject`` for a subject.
+    role: Mapped[str] = mapped_column(String(20))
+    provider: Mapped[str] = mapped_column(String(200))
+    party_id: Mapped[str] = mapped_column(String(200), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    linked_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    linked_at: Mapped[datetime] = mapped_column(DateTime)
+    undone_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    undo_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
