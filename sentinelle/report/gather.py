@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from sentinelle.errors import NotFound, ReviewError
+from sentinelle.resolve.subjects import SUBJECT_PROVIDER
 from sentinelle.review.reader import WarehouseView
 from sentinelle.review.subjects import SIDES, PartyKey
 
@@ -52,10 +53,14 @@ def parse_subject(text: str) -> PartyKey:
 
 
 def subject_parties(view: WarehouseView, key: PartyKey) -> list[PartyKey]:
-    """The parties (payment records) a subject stands for. Today a subject is one scored
-    party; when subjects become entity-resolution clusters, this returns the cluster's
-    members and every report follows."""
-    return [key]
+    """The parties (payment records) a subject stands for: the scored party itself, or,
+    once detection runs on entity-resolution subjects, every provider's party the
+    subject holds on its side (``det_subject_parties``)."""
+    if key.provider != SUBJECT_PROVIDER:
+        return [key]
+    return [PartyKey(key.role, provider, party_id) for provider, party_id in view.rows(
+        "SELECT provider, party_id FROM det_subject_parties WHERE subject_id = ? "
+        "AND side = ? ORDER BY provider, party_id", [key.party_id, key.side])]
 
 
 @dataclass
@@ -175,7 +180,7 @@ def gather(view: WarehouseView, subjects: Sequence[PartyKey], *, scope: str,
         for party in info.parties:
             for row in _payments(view, party):
                 rows.setdefault((row["provider"], row["txn_id"]), row)
-    evidence = _evidence(view, [p for info in infos for p in info.parties])
+    evidence = _evidence(view, [info.key for info in infos])
     ordered = sorted(rows.values(), key=lambda r: (
         r["timestamp"] is None, r["timestamp"] or datetime.min, r["provider"], r["txn_id"]))
     transactions = [_transaction(r, evidence) for r in ordered]
@@ -219,14 +224,15 @@ def _payments(view: WarehouseView, key: PartyKey) -> list[dict[str, Any]]:
 
 
 def _evidence(view: WarehouseView, keys: Iterable[PartyKey]) -> dict[tuple[str, str], list[str]]:
-    """Which indicators each transaction is evidence for, for these parties."""
+    """Which indicators each transaction is evidence for, for these scored parties or
+    subjects; keyed by the transaction's own provider and id."""
     found: dict[tuple[str, str], list[str]] = {}
     for key in keys:
-        for role, provider, indicator, txn_id in view.rows(
-                "SELECT role, provider, indicator, txn_id FROM det_evidence "
+        for role, provider, indicator, txn_provider, txn_id in view.rows(
+                "SELECT role, provider, indicator, txn_provider, txn_id FROM det_evidence "
                 "WHERE party_id = ? ORDER BY indicator", [key.party_id]):
             if role == key.role and provider == key.provider:
-                names = found.setdefault((provider, txn_id), [])
+                names = found.setdefault((txn_provider, txn_id), [])
                 if indicator not in names:
                     names.append(indicator)
     return found
@@ -272,18 +278,32 @@ def _parties(rows: list[dict[str, Any]]) -> dict[PartyKey, Party]:
 
 def _scores(view: WarehouseView, parties: dict[PartyKey, Party],
             subjects: set[PartyKey]) -> None:
-    """Each party's score in the last run and whether a referral names it."""
+    """Each party's score in the last run and whether a referral names it — its
+    subject's, once detection runs on entity-resolution subjects."""
+    resolved = view.has_table("det_subject_parties")
     for role in SIDES:
         ids = sorted({k.party_id for k in parties if k.role == role})
         if not ids:
             continue
+        side = SIDES[role]
+        # A party's scored key: itself, or its subject (provider 'subject').
+        unit = ("""SELECT m.provider, m.party_id, 'subject' AS s_provider,
+                          m.subject_id AS s_party
+                   FROM det_subject_parties m
+                   WHERE m.side = ? AND m.party_id IN (SELECT unnest(?::VARCHAR[]))"""
+                if resolved else
+                """SELECT s.provider, s.party_id, s.provider AS s_provider,
+                          s.party_id AS s_party
+                   FROM det_scores s
+                   WHERE s.role = ? AND s.party_id IN (SELECT unnest(?::VARCHAR[]))""")
         for provider, party_id, score, referred in view.rows(
-                """WITH c AS (SELECT unnest(?::VARCHAR[]) AS party_id)
-                   SELECT s.provider, c.party_id, s.score,
+                f"""WITH u AS ({unit})
+                   SELECT u.provider, u.party_id, s.score,
                           EXISTS (SELECT 1 FROM det_referral_matches m WHERE m.role = ?
-                                  AND m.provider = s.provider AND m.party_id = c.party_id)
-                   FROM c JOIN det_scores s ON s.role = ? AND s.party_id = c.party_id""",
-                [ids, role, role]):
+                                  AND m.provider = u.s_provider AND m.party_id = u.s_party)
+                   FROM u JOIN det_scores s ON s.role = ? AND s.provider = u.s_provider
+                                           AND s.party_id = u.s_party""",
+                [side if resolved else role, ids, role, role]):
             party = parties.get(PartyKey(role, provider, party_id))
             if party is not None:
                 party.score, party.referred = float(score), bool(referred)

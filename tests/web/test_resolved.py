@@ -212,3 +212,31 @@ def test_decisions_made_before_resolution_follow_the_person(
     [decision] = page.decisions
     assert decision["reason"] == "decided on the party"
     assert decision["on"] == f"{provider}/{party_id} before resolution"
+
+
+def test_reports_on_a_subject_hold_every_record(resolved: dict, con) -> None:
+    """A goAML report on a merged facilitator: her payments under every name, the
+    evidence found through the subject, valid against the schema."""
+    from sentinelle.report.entity import load_entity
+    from sentinelle.report.gather import gather, subject_parties
+    from sentinelle.report.goaml import render_goaml
+    from sentinelle.report.money import rate_book
+    from sentinelle.report.narrative import draft
+    from sentinelle.report.xmltools import validate
+    from sentinelle.review.reader import WarehouseReader
+    from sentinelle.review.subjects import PartyKey
+    from tests.report.conftest import ENTITY, GOAML_XSD
+
+    subject_id, payments = _merged_alert(con, "facilitator")
+    key = PartyKey("facilitator", SUBJECT_PROVIDER, subject_id)
+    with WarehouseReader(resolved["db"]).open() as view:
+        parties = subject_parties(view, key)
+        data = gather(view, [key], scope="subject", reference=subject_id, title="Test",
+                      target=f"facilitator/subject/{subject_id}")
+        xml = render_goaml(data, load_entity(ENTITY), draft(data), rate_book(view))
+    assert len(parties) >= 2 and all(p.provider != SUBJECT_PROVIDER for p in parties)
+    assert len(data.transactions) == payments
+    assert any(t.indicators for t in data.transactions)
+    assert {t.beneficiary for t in data.transactions} <= set(parties)
+    if GOAML_XSD.exists():
+        validate(xml, GOAML_XSD)
