@@ -127,7 +127,9 @@ def link_handles(wh: Warehouse, attached: Sequence[Attached] = ()) -> int:
     finally:
         wh.con.unregister("comm_handle_values_view")
     wh.execute(HANDLE_PARTIES_DDL).fetchall()
-    resolved = all(wh.has_table(t) for t in ("er_records", "er_clusters"))
+    # fetchall: a result left open would keep the next register() from running
+    resolved = len(wh.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary "
+                              "AND table_name IN ('er_records', 'er_clusters')").fetchall()) == 2
     if resolved:
         wh.execute(RESOLVED_DDL).fetchall()
     if attached:

@@ -12,6 +12,7 @@ before anything is returned; need-to-know is ``sentinelle.review.access``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -49,7 +50,8 @@ class Filters:
     end: date | None = None  # inclusive
 
     @classmethod
-    def parse(cls, kinds: list[str] | None, start: str | None, end: str | None) -> Filters:
+    def parse(cls, kinds: Sequence[str] | None, start: str | None, end: str | None
+              ) -> Filters:
         wanted = frozenset(k for k in (kinds or []) if k)
         unknown = wanted - set(EVENT_KINDS)
         if unknown:

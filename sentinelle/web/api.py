@@ -6,14 +6,23 @@ session's CSRF token in the ``X-CSRF-Token`` header. Errors have one shape (see
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from sentinelle.review import access, accounts, audit, cases, judgements, network, queue
+from sentinelle.review import (
+    access,
+    accounts,
+    audit,
+    cases,
+    judgements,
+    network,
+    queue,
+    timeline,
+)
 from sentinelle.review.models import User
 from sentinelle.review.search import search
 from sentinelle.review.subjects import PartyKey, subject_page
@@ -216,6 +225,43 @@ def subject_network(role: Role, provider: str, party_id: str, auth: SignedIn, se
     """A party's neighbourhood as nodes and edges (capped; the view is audited)."""
     return network.network(session, view, auth.user, PartyKey.of(role, provider, party_id),
                            hops=hops, max_nodes=max_nodes, ip=auth.ip).as_dict()
+
+
+# --- the timeline ------------------------------------------------------------------------------
+
+EventKind = Literal["payment", "message", "voice_call", "video_call", "payment_message",
+                    "system", "referral", "note"]
+
+
+@router.get("/timeline/{role}/{provider}/{party_id}", tags=["subjects"])
+def party_timeline(role: Role, provider: str, party_id: str, auth: SignedIn, session: DB,
+                   view: Warehouse, kind: Annotated[list[EventKind] | None, Query()] = None,
+                   start: date | None = None, end: date | None = None,
+                   limit: Annotated[int, Query(ge=1, le=timeline.MAX_EVENTS)]
+                   = timeline.MAX_EVENTS) -> dict[str, Any]:
+    """A party's or subject's payments, messages, calls, referrals and case notes, oldest
+    first, times in UTC (the view is audited)."""
+    return timeline.party_timeline(
+        session, view, auth.user, PartyKey.of(role, provider, party_id),
+        filters=timeline.Filters.parse(kind, _day(start), _day(end)), ip=auth.ip,
+        limit=limit).as_dict()
+
+
+@router.get("/cases/{case_id}/timeline", tags=["cases"])
+def case_timeline(case_id: RowId, auth: SignedIn, session: DB, view: Warehouse,
+                  kind: Annotated[list[EventKind] | None, Query()] = None,
+                  start: date | None = None, end: date | None = None,
+                  limit: Annotated[int, Query(ge=1, le=timeline.MAX_EVENTS)]
+                  = timeline.MAX_EVENTS) -> dict[str, Any]:
+    """Every subject of a case and its notes on one axis (members and supervisors)."""
+    return timeline.case_timeline(
+        session, view, auth.user, case_id,
+        filters=timeline.Filters.parse(kind, _day(start), _day(end)), ip=auth.ip,
+        limit=limit).as_dict()
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 # --- entity resolution -----------------------------------------------------------------------

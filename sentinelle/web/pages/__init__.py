@@ -15,10 +15,11 @@ from sentinelle.web.pages import (
     resolution,
     search,
     subjects,
+    timeline,
 )
 
 __all__ = ["ROUTERS"]
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
     m.router for m in (auth, queue, subjects, network, search, cases, audit, model,
-                       resolution))
+                       resolution, timeline))
