@@ -308,3 +308,70 @@ class HandleLink(Base):
     undone_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     undone_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     undo_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+REPORT_STATUSES = ("draft", "submitted", "returned", "approved", "exported")
+REPORT_SCOPES = ("subject", "case")
+
+
+class ReportDraft(Base):
+    """A report drafted, reviewed and approved in the application before it leaves (four
+    eyes: the approver is not the author), then exported once. What it covers is fixed when
+    it is drafted — the subjects and the detection run — so the approver approves what will
+    be exported; the narrative is kept as drafted and as edited. The export's bytes are
+    stored once under their SHA-256, and downloaded again by it."""
+
+    __tablename__ = "report_drafts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    format: Mapped[str] = mapped_column(String(40))  # a name in report.export.EXPORTERS
+    scope: Mapped[str] = mapped_column(String(20))  # one of REPORT_SCOPES
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), nullable=True,
+                                                index=True)
+    # The subject (scope "subject"), as the warehouse names it.
+    role: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    provider: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    party_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    subjects: Mapped[str] = mapped_column(Text)  # JSON [[role, provider, party_id], ...]
+    title: Mapped[str] = mapped_column(String(400))
+    run_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # detection run
+    narrative_drafted: Mapped[str | None] = mapped_column(Text, nullable=True)
+    narrative: Mapped[str | None] = mapped_column(Text, nullable=True)  # as edited
+    status: Mapped[str] = mapped_column(String(20), default="draft")  # REPORT_STATUSES
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    review_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    exported_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    exported_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    export_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    export_bytes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    export_filename: Mapped[str | None] = mapped_column(String(300), nullable=True)
+
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewer_id])
+    exporter: Mapped[User | None] = relationship(foreign_keys=[exported_by])
+    events: Mapped[list[ReportEvent]] = relationship(back_populates="draft",
+                                                     order_by="ReportEvent.id")
+
+
+class ReportEvent(Base):
+    """A report's history: each edit and change of status, by whom, when, with the comment
+    (a return's reason)."""
+
+    __tablename__ = "report_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("report_drafts.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(20))  # create, edit, submit, approve, ...
+    old_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    new_status: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+    draft: Mapped[ReportDraft] = relationship(back_populates="events")
+    user: Mapped[User] = relationship()
