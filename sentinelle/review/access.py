@@ -12,6 +12,13 @@ nothing else") and the separation of duties they imply:
 - **supervisor** — everything the investigator does, on every case (workload and
   oversight), and retrains the model from the team's decisions. Not the audit log: the log
   watches supervisors too.
+- **reports** (four eyes) — analysts, investigators and supervisors draft a report on a
+  subject or a case they may see, and submit it; only a supervisor approves or returns
+  one, and never a report they drafted themselves (``review/reports.py`` refuses it).
+  Approving is oversight of what leaves the unit for an FIU, a prosecutor or a foreign
+  police force, the same responsibility that makes supervisors the ones who see every case
+  and adopt a model; drafting is the analysts' and investigators' daily work. A case's
+  reports are need-to-know like the case itself.
 - **auditor** — reads the audit log and nothing else: no alert, subject or case.
 - **admin** — manages accounts and nothing else: whoever creates accounts sees no data
   about suspects or children, and cannot read the log that records what they did. An admin
@@ -53,6 +60,9 @@ ACTIONS: dict[str, str] = {
     "judge_records": "judge whether two records are one person (entity resolution), or "
                      "undo such a judgement",
     "export": "export alerts, subjects and reports",
+    "draft_report": "draft a report on a subject or a case one may see, edit it while a "
+                    "draft, submit it for approval",
+    "approve_report": "approve or return a submitted report — never one's own (four eyes)",
     "create_case": "open a case (and become its member)",
     "view_case": "open a case — only those one is a member of, except supervisors",
     "edit_case": "change a case: subjects, notes, files, status, members — same scope",
@@ -62,12 +72,12 @@ ACTIONS: dict[str, str] = {
 }
 
 _QUEUE = {"view_queue", "assign", "dispose", "view_subject", "search", "export",
-          "create_case", "view_case", "judge_records"}
+          "create_case", "view_case", "judge_records", "draft_report"}
 
 PERMISSIONS: dict[str, set[str]] = {
     "analyst": set(_QUEUE),
     "investigator": _QUEUE | {"edit_case"},
-    "supervisor": _QUEUE | {"edit_case", "train_model"},
+    "supervisor": _QUEUE | {"edit_case", "train_model", "approve_report"},
     "auditor": {"view_audit"},
     "admin": {"manage_users"},
 }

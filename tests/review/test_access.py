@@ -23,6 +23,8 @@ EXPECTED = {
     "search":       (Y, Y, Y, N, N),
     "judge_records": (Y, Y, Y, N, N),
     "export":       (Y, Y, Y, N, N),
+    "draft_report": (Y, Y, Y, N, N),
+    "approve_report": (N, N, Y, N, N),
     "create_case":  (Y, Y, Y, N, N),
     "view_case":    (Y, Y, Y, N, N),
     "edit_case":    (N, Y, Y, N, N),
