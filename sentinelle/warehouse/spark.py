@@ -1,0 +1,75 @@
+"""Apache Spark as an optional engine: PySpark imported only when Spark is asked for.
+
+A DuckDB-only install never imports pyspark; asking for Spark without it raises
+``EngineMissing`` with the command that installs it. The local session here is what the
+tests and a single machine use; a cluster gets its session from spark-submit instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from sentinelle.errors import SentinelleError
+
+INSTALL = "pip install 'sentinelle[spark]'"
+
+
+class EngineMissing(SentinelleError):
+    """An optional engine, or what it runs on, is not installed."""
+
+
+def require_pyspark() -> ModuleType:
+    """The ``pyspark.sql`` module, or an error naming the package to install."""
+    try:
+        return importlib.import_module("pyspark.sql")
+    except ImportError as error:
+        raise EngineMissing("the Spark engine needs the Python package pyspark, which is "
+                            "not installed", fix=INSTALL, value=str(error)) from error
+
+
+def local_session(warehouse_dir: Path | None = None, cores: int = 2,
+                  app_name: str = "sentinelle") -> Any:
+    """A Spark session in local mode on this machine: no UI, no network beyond loopback,
+    few shuffle partitions (the default 200 makes small jobs slow), times in UTC so that a
+    TIMESTAMP means what it means in the DuckDB warehouse (naive UTC)."""
+    sql = require_pyspark()
+    if shutil.which("java") is None:
+        raise EngineMissing("the Spark engine needs a Java runtime (17) and none is on PATH",
+                            fix="install Java 17 (Debian: apt-get install openjdk-17-jre-headless)")
+    where = warehouse_dir or Path(tempfile.mkdtemp(prefix="sentinelle-spark-"))
+    builder = (
+        sql.SparkSession.builder.master(f"local[{int(cores)}]").appName(app_name)
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.sql.shuffle.partitions", str(2 * int(cores)))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.warehouse.dir", str(where / "warehouse"))
+        .config("spark.local.dir", str(where / "tmp"))
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={where / 'derby'}")
+    )
+    try:
+        session = builder.getOrCreate()
+    except Exception as error:  # py4j reports a JVM that would not start as a bare Exception
+        raise EngineMissing("the Spark engine could not start its Java process",
+                            fix="check that Java 17 runs (java -version)",
+                            value=str(error).splitlines()[0] if str(error) else None) from error
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def collect(session: Any, sql: str) -> list[tuple[Any, ...]]:
+    """The rows of a query, as tuples. PySpark 3.5's collect leaves the socket it reads the
+    rows from to the garbage collector (pyspark/rdd.py, _create_local_socket), whose
+    ResourceWarning is noise, not a leak of ours: it is silenced here and only here."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="unclosed <socket.socket",
+                                category=ResourceWarning)
+        return [tuple(row) for row in session.sql(sql).collect()]
