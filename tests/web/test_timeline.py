@@ -223,3 +223,20 @@ def test_a_handle_attached_by_hand_is_audited_shown_paired_and_undone(
     assert _audited(site, "undo_handle_link")
     assert site.client("aud").post_form(_path(buyer) + "/handles", {
         "platform": platform, "handle": handle, "reason": "x"}).status_code == 403
+
+
+def test_a_subjects_timeline_reads_every_record(resolved: dict[str, Any],
+                                                tmp_path_factory: pytest.TempPathFactory
+                                                ) -> None:
+    """After entity resolution, a subject's axis holds the payments of all its records."""
+    resolved_site = make_site(tmp_path_factory.mktemp("resolved-timeline"), resolved["db"])
+    subject, records, payments = _query(resolved_site, """
+        SELECT p.subject_id, count(DISTINCT (p.provider, p.party_id)), count(t.txn_id)
+        FROM det_subject_parties p JOIN transactions t
+          ON t.provider = p.provider AND t.sender_id = p.party_id
+        WHERE p.side = 'sender' GROUP BY p.subject_id
+        HAVING count(DISTINCT (p.provider, p.party_id)) > 1
+        ORDER BY 3 DESC, 1 LIMIT 1""")[0]
+    assert records > 1
+    data = resolved_site.client("ana").get(f"/api/timeline/buyer/subject/{subject}").json()
+    assert data["counts"]["payment"] == payments
