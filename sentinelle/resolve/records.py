@@ -35,8 +35,9 @@ COLUMNS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class RecordKind:
-    """Where one kind of record comes from: the table, the id columns and, for each
-    compared field, the warehouse column (None where the table has no such field)."""
+    """Where one kind of record comes from: the table (``edges`` for the payments, see
+    ``_edges_sql``), the id columns and, for each compared field, the warehouse column
+    (None where the table has no such field)."""
 
     kind: str
     table: str
@@ -85,11 +86,11 @@ class RecordKind:
 
 
 KINDS: tuple[RecordKind, ...] = (
-    RecordKind("sender", "transactions", "provider", "sender_id", "sender_name",
+    RecordKind("sender", "edges", "provider", "sender_id", "sender_name",
                "sender_birth_date", "sender_phone", "sender_email", "sender_account",
                "sender_country", ("beneficiary", "beneficiary_id",
                                                     "beneficiary_name")),
-    RecordKind("beneficiary", "transactions", "provider", "beneficiary_id",
+    RecordKind("beneficiary", "edges", "provider", "beneficiary_id",
                "beneficiary_name", None, "beneficiary_phone", None, "beneficiary_account",
                "beneficiary_country", ("sender", "sender_id", "sender_name")),
     RecordKind("referral", "referrals", "source", "referral_id", "subject_name",
@@ -98,11 +99,33 @@ KINDS: tuple[RecordKind, ...] = (
 )
 
 
+# Payment records are read from the payments' distinct (provider, sender, beneficiary)
+# edges, each with its parties' fields, rather than from every transaction: one pass over
+# the transactions instead of one per kind (6.8 million transactions make 0.6 million
+# edges at scale 33).
+EDGE_KEYS = ("provider", "sender_id", "beneficiary_id")
+
+
+def _edges_sql() -> str:
+    columns: list[str] = []
+    for k in KINDS:
+        if k.table != "edges":
+            continue
+        for column in (k.name, f"{k.name}_surname", k.birth_date, k.phone, k.email,
+                       k.account, k.country):
+            if column is not None and column not in columns:
+                columns.append(column)
+    fields = ", ".join(f"min({c}) AS {c}" for c in columns)
+    keys = ", ".join(EDGE_KEYS)
+    return f"SELECT {keys}, {fields} FROM transactions GROUP BY {keys}"
+
+
 def records_sql() -> str:
     """All records, with the derived name keys, ordered by record id."""
     union = "\nUNION ALL\n".join(k.sql() for k in KINDS)
     return f"""
-        WITH raw AS ({union}),
+        WITH edges AS ({_edges_sql()}),
+        raw AS ({union}),
         words AS (SELECT *, string_split(name, ' ') AS tokens FROM raw)
         SELECT record_id, kind, source, source_id, name,
                nullif(array_to_string(list_sort(tokens), ' '), '') AS name_key,
