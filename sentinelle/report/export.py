@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -159,8 +160,11 @@ def render(fmt: str, rendering: Rendering, schema: Path | None = None) -> bytes:
 
 
 def write_export(session: Session, user: User, fmt: str, data: ReportData, content: bytes,
-                 out: Path, *, reason_file: Path | None = None) -> str:
-    """Write ``content`` to ``out`` with its audit entry; return its SHA-256."""
+                 out: Path, *, reason_file: Path | None = None,
+                 extra: Mapping[str, Any] | None = None, ip: str | None = None) -> str:
+    """Write ``content`` to ``out`` with its audit entry; return its SHA-256. ``extra``
+    joins the entry's detail (an approved draft's number and approver); whatever the
+    caller changed in ``session`` is committed with it."""
     digest = hashlib.sha256(content).hexdigest()
     out = Path(out)
     if not out.parent.is_dir():
@@ -175,8 +179,9 @@ def write_export(session: Session, user: User, fmt: str, data: ReportData, conte
                   "transactions": len(data.transactions), "run_id": data.run_id}
         if reason_file is not None:
             detail["reason_file"] = Path(reason_file).name
+        detail.update(extra or {})
         audit.record(session, action="export_report", user=user, target=data.target,
-                     detail=detail)
+                     detail=detail, ip=ip)
         session.commit()
         os.replace(tmp, out)
     except BaseException:

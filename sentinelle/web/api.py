@@ -37,6 +37,7 @@ from sentinelle.web.context import (
     set_cookie,
     state,
 )
+from sentinelle.web.pages import reports as report_pages
 from sentinelle.web.pages.cases import RowId, download
 
 __all__ = ["router"]
@@ -421,3 +422,6 @@ def users(auth: SignedIn, session: DB) -> dict[str, Any]:
                       for u in found]}
 
 
+# --- reports (four eyes): the routes live beside their pages -----------------------------
+
+report_pages.add_api_routes(router)

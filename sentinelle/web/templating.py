@@ -21,7 +21,8 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 # Navigation: (label, path, the action that shows it)
 NAV = (("Queue", "/queue", "view_queue"), ("Search", "/search", "search"),
-       ("Cases", "/cases", "view_case"), ("Resolution", "/resolution", "judge_records"),
+       ("Cases", "/cases", "view_case"), ("Reports", "/reports", "draft_report"),
+       ("Resolution", "/resolution", "judge_records"),
        ("Audit log", "/audit", "view_audit"),
        ("Model", "/model", "train_model"), ("Users", "/admin/users", "manage_users"))
 

@@ -12,6 +12,7 @@ from sentinelle.web.pages import (
     model,
     network,
     queue,
+    reports,
     resolution,
     search,
     subjects,
@@ -22,4 +23,4 @@ __all__ = ["ROUTERS"]
 
 ROUTERS: tuple[APIRouter, ...] = tuple(
     m.router for m in (auth, queue, subjects, network, search, cases, audit, model,
-                       resolution, timeline))
+                       resolution, timeline, reports))
