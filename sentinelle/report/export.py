@@ -107,6 +107,9 @@ for _exporter in (
              "identities, phones, accounts and cities, the payments from the case's buyers, "
              "the buyers' countries (HTML and CSV, in English).",
              lambda r: request.render_request(r.data, r.user, r.at)),
+    Exporter("request-pdf", ".pdf", "The request to a partner country as PDF: the letter "
+             "of the request archive, printed (needs WeasyPrint and pango).",
+             lambda r: request.render_request_pdf(r.data, r.user, r.at)),
     Exporter("reason", ".txt", "The draft reason narrative, to edit and pass back with "
              "--reason-file.", lambda r: narrative.draft(r.data).encode("utf-8")),
 ):

@@ -23,8 +23,8 @@ from sentinelle.resolve.subjects import SUBJECT_PROVIDER
 from sentinelle.review.reader import WarehouseView
 from sentinelle.review.subjects import SIDES, PartyKey
 
-__all__ = ["Party", "ReportData", "SourceFile", "SubjectInfo", "Transaction", "gather",
-           "parse_subject", "subject_parties"]
+__all__ = ["CorroboratedSession", "Party", "ReportData", "SourceFile", "SubjectInfo",
+           "Transaction", "gather", "parse_subject", "subject_parties"]
 
 ROLE_OF_SIDE = {side: role for role, side in SIDES.items()}
 # What identifies a party on a payment, per side: (attribute, column without the side).
@@ -140,8 +140,29 @@ class SubjectInfo:
 
 
 @dataclass
+class CorroboratedSession:
+    """A payment of the report paired with the call that followed it (``comm_sessions``,
+    written by ``sentinelle sessions``), each with the file and place it was read from."""
+
+    session_id: int
+    payment: Transaction
+    comm_id: str
+    call_at: datetime | None  # UTC
+    call_kind: str | None
+    platform: str | None
+    duration_s: int | None
+    gap_s: int | None  # seconds from the payment to the call
+    call_file: str | None
+    call_sha256: str | None
+    call_line: int | None
+    call_pointer: str | None  # JSON Pointer, for a JSON export
+
+
+@dataclass
 class ReportData:
-    """Everything a report says. ``target`` names it in the audit log."""
+    """Everything a report says. ``target`` names it in the audit log. ``sessions`` is
+    None when the warehouse holds no paired communications (``sentinelle sessions`` has
+    not run), and a list — perhaps empty — otherwise."""
 
     scope: str  # "subject" or "case"
     reference: str
@@ -152,6 +173,7 @@ class ReportData:
     parties: dict[PartyKey, Party]
     transactions: list[Transaction]
     sources: list[SourceFile]
+    sessions: list[CorroboratedSession] | None = None
 
     def party(self, key: PartyKey) -> Party:
         return self.parties[key]
@@ -189,7 +211,8 @@ def gather(view: WarehouseView, subjects: Sequence[PartyKey], *, scope: str,
     _scores(view, parties, subject_keys)
     run = view.latest_run()
     return ReportData(scope, reference, title, target, run["run_id"] if run else None, infos,
-                      parties, transactions, _sources(view, transactions))
+                      parties, transactions, _sources(view, transactions),
+                      _sessions(view, transactions))
 
 
 def _subject_info(view: WarehouseView, key: PartyKey) -> SubjectInfo:
@@ -319,3 +342,29 @@ def _sources(view: WarehouseView, transactions: list[Transaction]) -> list[Sourc
     rows = view.rows("SELECT file_id, path, sha256 FROM ingest_files WHERE file_id IN "
                      "(SELECT unnest(?::INTEGER[])) ORDER BY file_id", [sorted(used)])
     return [SourceFile(file_id, path, sha256, used[file_id]) for file_id, path, sha256 in rows]
+
+
+def _sessions(view: WarehouseView, transactions: list[Transaction]
+              ) -> list[CorroboratedSession] | None:
+    """The report's payments that ``sentinelle sessions`` paired with a call, oldest first,
+    the call's source file (SHA-256) and line or pointer beside the payment's."""
+    if not view.has_table("comm_sessions"):
+        return None
+    by_key = {(t.provider, t.txn_id): t for t in transactions}
+    if not by_key:
+        return []
+    rows = view.rows(
+        """SELECT s.session_id, s.provider, s.txn_id, s.comm_id, s.call_at, s.call_kind,
+                  s.platform, s.duration_s, s.gap_s, f.path, f.sha256, c.source_line,
+                  c.source_pointer
+           FROM comm_sessions s
+           LEFT JOIN communications c ON c.comm_id = s.comm_id
+           LEFT JOIN ingest_files f ON f.file_id = c.source_file_id
+           WHERE s.txn_id IN (SELECT unnest(?::VARCHAR[]))
+           ORDER BY s.paid_at, s.session_id""", [sorted({k[1] for k in by_key})])
+    return [CorroboratedSession(
+        int(sid), by_key[(provider, txn_id)], comm_id, call_at, kind, platform,
+        None if duration is None else int(duration), None if gap is None else int(gap),
+        path, sha256, None if line is None else int(line), pointer)
+        for (sid, provider, txn_id, comm_id, call_at, kind, platform, duration, gap, path,
+             sha256, line, pointer) in rows if (provider, txn_id) in by_key]

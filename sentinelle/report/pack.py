@@ -3,8 +3,10 @@ data behind it, each file hashed.
 
 ``pack.html`` has the summary (the narrative), the subjects with every identity seen, their
 counterparties, the chronology (amounts per month and payments by hour and weekday as
-inline SVG, then day by day), the transactions with their source file and line, the source
-files with their SHA-256, and the list of the pack's other files with theirs. Beside it:
+inline SVG, then day by day), the corroborated sessions (each payment beside the call that
+followed it, both with their source file and line), the transactions with their source
+file and line, the source files with their SHA-256, and the list of the pack's other files
+with theirs. Beside it:
 ``transactions.csv`` (safe CSV), ``network.graphml``, ``entities.ftm.json`` and
 ``manifest.sha256`` (every file, the page included, in ``sha256sum`` format, so
 ``sha256sum -c manifest.sha256`` checks the pack).
@@ -32,16 +34,17 @@ from sentinelle.report import csvsafe, ftm, graphml
 from sentinelle.report.gather import ReportData, Transaction
 from sentinelle.review.reader import WarehouseView
 from sentinelle.review.subjects import Heatmap
-from sentinelle.web.charts import heatmap, monthly_bars
 
-__all__ = ["SESSIONS_NOTE", "render_pack", "render_page", "render_pdf", "stamp_text"]
+__all__ = ["SESSIONS_NOTE", "print_pdf", "render_pack", "render_page", "render_pdf",
+           "stamp_text"]
 
 _ENV = Environment(loader=PackageLoader("sentinelle.report", "templates"),
                    autoescape=select_autoescape(["html"]), keep_trailing_newline=True)
 # ZIP entries carry a date: a fixed one, so the archive depends on its content only.
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-SESSIONS_NOTE = ("Pairing payments with calls and messages is done by the communications "
-                 "evidence (sentinelle sessions); it is not part of this pack yet.")
+SESSIONS_NOTE = ("No communications have been paired with payments in this warehouse "
+                 "(sentinelle sessions has not been run): there are no corroborated sessions "
+                 "to show.")
 
 
 def stamp_text(user: str, at: datetime) -> str:
@@ -56,6 +59,10 @@ def _local(t: Transaction) -> datetime | None:
 
 
 def _context(data: ReportData) -> dict[str, Any]:
+    # Imported here: importing sentinelle.web loads the whole application, whose report
+    # pages import this package (a cycle when a report is made without the web first).
+    from sentinelle.web.charts import heatmap, monthly_bars
+
     months: dict[str, list[Any]] = {}
     days: dict[str, dict[str, Any]] = {}
     counts = [[0] * 24 for _ in range(7)]
@@ -92,7 +99,18 @@ def _context(data: ReportData) -> dict[str, Any]:
                  for k, v in sorted(days.items())],
         "files": {s.file_id: s.path for s in data.sources},
         "sessions_note": SESSIONS_NOTE,
+        "call_files": _call_files(data),
     }
+
+
+def _call_files(data: ReportData) -> list[tuple[str, str, int]]:
+    """The communications exports the sessions' calls come from: path, SHA-256, calls."""
+    counts: dict[tuple[str, str], int] = {}
+    for s in data.sessions or []:
+        if s.call_file is not None and s.call_sha256 is not None:
+            counts[(s.call_file, s.call_sha256)] = counts.get((s.call_file, s.call_sha256),
+                                                              0) + 1
+    return [(path, sha, n) for (path, sha), n in sorted(counts.items())]
 
 
 def render_page(data: ReportData, narrative: str, user: str, at: datetime,
@@ -129,10 +147,10 @@ def render_pack(data: ReportData, view: WarehouseView, narrative: str, user: str
     return out.getvalue()
 
 
-def render_pdf(data: ReportData, narrative: str, user: str, at: datetime) -> bytes:
-    """The page printed to PDF by WeasyPrint (an optional dependency: ``pip install
+def print_pdf(page: bytes) -> bytes:
+    """An HTML page printed to PDF by WeasyPrint (an optional dependency: ``pip install
     'sentinelle[pdf]'``, with Debian's pango, ``apt-get install libpango-1.0-0
-    libpangoft2-1.0-0``)."""
+    libpangoft2-1.0-0``). The page's own ``@page`` rules set the paper and the footer."""
     try:
         with warnings.catch_warnings():
             # Without Debian's libharfbuzz-subset0, WeasyPrint warns that it will need it
@@ -142,8 +160,12 @@ def render_pdf(data: ReportData, narrative: str, user: str, at: datetime) -> byt
     except (ImportError, OSError) as exc:
         raise ReportInvalid(f"PDF needs WeasyPrint and its system libraries: {exc}",
                             fix="pip install 'sentinelle[pdf]' and apt-get install "
-                                  "libpango-1.0-0 libpangoft2-1.0-0; or export the pack "
-                                  "(HTML)") from exc
-    page = render_page(data, narrative, user, at, [])
+                                  "libpango-1.0-0 libpangoft2-1.0-0; or export the HTML "
+                                  "(pack, request)") from exc
     pdf: bytes = HTML(string=page.decode("utf-8")).write_pdf()
     return pdf
+
+
+def render_pdf(data: ReportData, narrative: str, user: str, at: datetime) -> bytes:
+    """The evidence pack's page printed to PDF (A4 landscape)."""
+    return print_pdf(render_page(data, narrative, user, at, []))

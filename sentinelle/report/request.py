@@ -5,7 +5,8 @@ dates and totals; and the buyers' countries — what is needed to find the child
 One ZIP archive, in English: ``request.html`` to read and send, ``facilitators.csv`` (one
 row per facilitator) and ``payments.csv`` (one row per payment) for the receiving police's
 own tools (safe CSV, with a byte-order mark), and ``manifest.sha256``. A case without
-buyer subjects lists every payment its facilitators received.
+buyer subjects lists every payment its facilitators received. ``render_request_pdf``
+prints the same letter to PDF (A4, the stamp and page number on every page).
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sentinelle.errors import ReviewError
 from sentinelle.report import csvsafe
 from sentinelle.report.gather import Party, ReportData, Transaction
-from sentinelle.report.pack import stamp_text
+from sentinelle.report.pack import print_pdf, stamp_text
 
-__all__ = ["facilitators", "render_request"]
+__all__ = ["facilitators", "render_request", "render_request_page", "render_request_pdf"]
 
 _ENV = Environment(loader=PackageLoader("sentinelle.report", "templates"),
                    autoescape=select_autoescape(["html"]))
@@ -78,10 +79,22 @@ def facilitators(data: ReportData) -> list[Facilitator]:
     return out
 
 
+def render_request_page(data: ReportData, user: str, at: datetime,
+                        found: list[Facilitator] | None = None) -> bytes:
+    """The letter (``request.html``)."""
+    return _ENV.get_template("request.html").render(
+        data=data, facilitators=facilitators(data) if found is None else found,
+        stamp_text=stamp_text(user, at)).encode("utf-8")
+
+
+def render_request_pdf(data: ReportData, user: str, at: datetime) -> bytes:
+    """The letter printed to PDF with WeasyPrint (see ``pack.print_pdf``)."""
+    return print_pdf(render_request_page(data, user, at))
+
+
 def render_request(data: ReportData, user: str, at: datetime) -> bytes:
     found = facilitators(data)
-    page = _ENV.get_template("request.html").render(
-        data=data, facilitators=found, stamp_text=stamp_text(user, at)).encode("utf-8")
+    page = render_request_page(data, user, at, found)
     summary = csvsafe.write_rows(
         ("provider", "facilitator_id", "names", "phones", "accounts", "cities", "countries",
          "payments", "eur", "first", "last", "buyers", "buyer_countries"),

@@ -164,7 +164,7 @@ def create_draft(session: Session, view: WarehouseView, user: User, fmt: str, *,
                 for s in sorted(case.subjects, key=lambda s: (s.added_at, s.id))]
     draft.subjects = json.dumps([list(k) for k in dict.fromkeys(keys)])
     data = _gather(session, view, draft)
-    if fmt == "request":
+    if fmt in ("request", "request-pdf"):
         request.facilitators(data)  # refuses a report with no facilitator now, not later
     limit = _limit(draft)
     draft.narrative_drafted = narrative.draft(data, limit) if limit else None

@@ -1,6 +1,7 @@
 """The evidence pack: its manifest checks, the page lists the other files with their
 hashes, the same inputs give the same pack apart from the stamp, text is escaped, names
-in any script survive; and the PDF when WeasyPrint can run."""
+in any script survive, corroborated sessions are shown with both sources; and the PDF
+when WeasyPrint can run."""
 
 from __future__ import annotations
 
@@ -13,10 +14,16 @@ from datetime import datetime
 import markupsafe
 import pytest
 
+from sentinelle.comms import Options, get, ingest_file
+from sentinelle.comms.pairing import pair_sessions
+from sentinelle.detect import detect, load_catalogue
+from sentinelle.ingest import ingest_paths
 from sentinelle.report.export import gather_subject
-from sentinelle.report.pack import render_pack, render_pdf, stamp_text
+from sentinelle.report.pack import SESSIONS_NOTE, render_pack, render_pdf, stamp_text
 from sentinelle.review.subjects import PartyKey
-from tests.report.conftest import BENEFICIARY_NAMES, SENDER_NAMES
+from sentinelle.synth import generate_world
+from sentinelle.warehouse import open_warehouse
+from tests.report.conftest import BENEFICIARY_NAMES, SENDER_NAMES, World
 
 FACILITATOR = PartyKey("facilitator", "ExampleRemit", "B0001")
 WHEN = datetime(2025, 1, 2, 3, 4)
@@ -86,3 +93,56 @@ def test_pdf(synth_world):
         data = gather_subject(view, synth_world.alert("facilitator"))
     pdf = render_pdf(data, "Narrative.", "ana", WHEN)
     assert pdf.startswith(b"%PDF-") and len(pdf) > 10_000
+
+
+@pytest.fixture(scope="module")
+def comms_world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    """The synthetic world with its calls and messages, paired (sentinelle sessions), then
+    detected."""
+    folder = tmp_path_factory.mktemp("report-comms")
+    world = generate_world(folder / "w", 0.05, 7)
+    db = folder / "w.duckdb"
+    with open_warehouse(db, memory_limit="1GB", threads=2) as wh:
+        ingest_paths(wh, "transactions", [world.paths["transactions.csv"]], user="test")
+        ingest_file(wh, get("csv"), world.paths["comms.csv"], Options(), user="test")
+        assert pair_sessions(wh).sessions > 0
+        detect(wh, load_catalogue(), user="test")
+    return World(db, "")
+
+
+def test_the_pack_shows_each_corroborated_session_with_both_sources(comms_world):
+    with comms_world.view() as view:
+        provider, party_id = view.rows(
+            "SELECT provider, party_id FROM comm_session_parties WHERE role = 'facilitator' "
+            "ORDER BY sessions DESC, party_id LIMIT 1")[0]
+        data = gather_subject(view, PartyKey("facilitator", provider, party_id))
+        expected = view.rows(
+            """SELECT s.txn_id, s.comm_id, f.sha256, c.source_line FROM comm_sessions s
+               JOIN communications c USING (comm_id)
+               JOIN ingest_files f ON f.file_id = c.source_file_id
+               WHERE s.provider = ? AND s.facilitator_id = ? ORDER BY s.paid_at""",
+            [provider, party_id])
+        page = _files(render_pack(data, view, "N.", "ana", WHEN))["pack.html"].decode()
+    assert data.sessions is not None and len(data.sessions) == len(expected) > 0
+    assert [(s.payment.txn_id, s.comm_id, s.call_sha256, s.call_line)
+            for s in data.sessions] == [tuple(row) for row in expected]
+    for s in data.sessions:
+        assert s.call_at is not None and s.payment.timestamp is not None
+        assert s.call_at >= s.payment.timestamp  # the call follows the payment
+        assert s.gap_s == int((s.call_at - s.payment.timestamp).total_seconds())
+    section = page.split("<h2>Corroborated sessions</h2>")[1].split("<h2>")[0]
+    assert f"{len(expected)} payment(s) followed by a call" in section
+    for txn_id, comm_id, _, line in expected:
+        assert txn_id in section and comm_id in section and f"comms.csv, {line}" in section
+    payment_file = data.sources[0]
+    assert f"{payment_file.path}, {data.sessions[0].payment.source_line}" in section
+    assert expected[0][2] in page.split("<h2>Source files</h2>")[1]  # the calls' file hash
+    assert SESSIONS_NOTE not in page
+
+
+def test_without_communications_the_pack_says_there_are_no_sessions(synth_world):
+    with synth_world.view() as view:
+        data = gather_subject(view, synth_world.alert("facilitator"))
+        page = _files(render_pack(data, view, "N.", "ana", WHEN))["pack.html"].decode()
+    assert data.sessions is None
+    assert str(markupsafe.escape(SESSIONS_NOTE)) in page

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import warnings
 import zipfile
 from datetime import datetime
 
@@ -15,7 +16,7 @@ from sentinelle.errors import ReviewError
 from sentinelle.report.csvsafe import neutralise
 from sentinelle.report.export import gather_subject
 from sentinelle.report.gather import gather
-from sentinelle.report.request import render_request
+from sentinelle.report.request import render_request, render_request_pdf
 from sentinelle.review.subjects import PartyKey
 from tests.report.conftest import BENEFICIARY_NAMES
 
@@ -73,3 +74,23 @@ def test_a_case_without_facilitators_is_refused(synth_world):
         data = gather_subject(view, synth_world.alert("buyer"))
     with pytest.raises(ReviewError, match="no facilitator"):
         render_request(data, "ivy", WHEN)
+
+
+@pytest.mark.slow  # WeasyPrint lays the letter out in a few seconds
+def test_the_request_as_pdf(synth_world):
+    try:
+        with warnings.catch_warnings():  # see sentinelle.report.pack.print_pdf
+            warnings.filterwarnings("ignore", "HarfBuzz-Subset", DeprecationWarning)
+            import weasyprint  # noqa: F401
+    except (ImportError, OSError) as exc:
+        pytest.skip(f"WeasyPrint cannot run here ({exc}): pip install 'sentinelle[pdf]' and "
+                    "apt-get install libpango-1.0-0 libpangoft2-1.0-0")
+    facilitator = synth_world.alert("facilitator")
+    with synth_world.view() as view:
+        data = gather_subject(view, facilitator)
+        buyer_only = gather_subject(view, synth_world.alert("buyer"))
+    pdf = render_request_pdf(data, "ivy", WHEN)
+    assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
+    assert len(pdf) > 5_000
+    with pytest.raises(ReviewError, match="no facilitator"):
+        render_request_pdf(buyer_only, "ivy", WHEN)
