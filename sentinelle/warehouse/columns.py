@@ -18,6 +18,14 @@ CLEAN_SQL_TYPE = {
     "date": "DATE",
 }
 
+# How text columns are compressed on disk. DuckDB's automatic choice for text (a
+# dictionary with FSST) suits short closed lists of codes but is costly for values that
+# are nearly unique per row (identifiers, names, phones, accounts, raw text): at ten
+# million rows it was most of the write's CPU. zstd writes those faster and smaller
+# (docs/benchmarks.md, bench:ingest-s50); codes keep DuckDB's choice.
+CLOSED_VOCABULARY = {"currency", "country", "enum"}
+TEXT_COMPRESSION = "zstd"
+
 PROVENANCE_COLUMNS = [
     ("source_file_id", "INTEGER", "The ingest_files row of the file this row came from."),
     ("source_line", "BIGINT", "Line of the file (CSV) or row number (Parquet), 1 = header."),
@@ -52,3 +60,11 @@ def table_columns(table: Table) -> list[tuple[str, str]]:
     cols += eur_columns(table)
     cols += [(name, sql_type) for name, sql_type, _ in PROVENANCE_COLUMNS]
     return cols
+
+
+def column_compression(table: Table) -> dict[str, str]:
+    """Column -> the compression method its DDL names; columns absent: DuckDB chooses."""
+    out = {col: TEXT_COMPRESSION for f in table.fields if f.type not in CLOSED_VOCABULARY
+           for col, sql_type in field_columns(f) if sql_type == "VARCHAR"}
+    out["extra"] = TEXT_COMPRESSION
+    return out

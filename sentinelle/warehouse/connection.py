@@ -11,7 +11,7 @@ import duckdb
 
 from sentinelle.errors import WarehouseError
 from sentinelle.model import tables
-from sentinelle.warehouse.columns import table_columns
+from sentinelle.warehouse.columns import column_compression, table_columns
 
 SCHEMA_VERSION = "1"
 
@@ -131,7 +131,11 @@ def drop_lookup_indexes(wh: Warehouse) -> None:
 def canonical_ddl() -> list[str]:
     ddl = []
     for table in tables():
-        cols = ",\n  ".join(f'"{name}" {sql_type}' for name, sql_type in table_columns(table))
+        compression = column_compression(table)
+        cols = ",\n  ".join(
+            f'"{name}" {sql_type}'
+            + (f" USING COMPRESSION {compression[name]}" if name in compression else "")
+            for name, sql_type in table_columns(table))
         ddl.append(f"CREATE TABLE IF NOT EXISTS {table.name} (\n  {cols}\n)")
     return ddl
 
