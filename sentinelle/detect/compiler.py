@@ -18,7 +18,7 @@ from typing import Any
 
 from sentinelle.detect.catalogue import Catalogue, Indicator
 from sentinelle.errors import CatalogueError
-from sentinelle.warehouse.dialect import DuckDBDialect, string_literal
+from sentinelle.warehouse.dialect import Dialect
 
 # The party each role is scored as, and the key columns of that party in a payment.
 PARTY_KEYS = {"buyer": ("provider", "sender_id"), "facilitator": ("provider", "beneficiary_id")}
@@ -87,7 +87,7 @@ def number(value: Any, label: str) -> str:
     return repr(float(value)) if isinstance(value, float) else str(int(value))
 
 
-def payments_sql(catalogue: Catalogue, dialect: DuckDBDialect) -> str:
+def payments_sql(catalogue: Catalogue, dialect: Dialect) -> str:
     """One row per transaction with the prepared columns; needs ``det_zones`` and the
     list tables. Windows per sender give gaps, bursts and first payments."""
     v = catalogue.values
@@ -164,40 +164,40 @@ def strength_sql(indicator: Indicator, value: str, payments: str) -> str:
     return ramp
 
 
-def evidence_sql(catalogue: Catalogue, indicator: Indicator) -> str:
+def evidence_sql(catalogue: Catalogue, indicator: Indicator, dialect: Dialect) -> str:
     """The payments that make an aggregate indicator fire, for the alerted parties in
     ``det_alert_parties`` (role, provider, party_id)."""
     provider, party = PARTY_KEYS[indicator.party]
     condition = _render(indicator.evidence, catalogue, indicator.id)
-    return f"""SELECT a.role, a.provider, a.party_id, {string_literal(indicator.id)} AS indicator,
+    return f"""SELECT a.role, a.provider, a.party_id, {dialect.literal(indicator.id)} AS indicator,
        p.txn_provider, p.txn_id
 FROM det_payments p JOIN det_alert_parties a
-  ON a.role = {string_literal(indicator.party)} AND a.provider = p.{provider}
+  ON a.role = {dialect.literal(indicator.party)} AND a.provider = p.{provider}
  AND a.party_id = p.{party}
 WHERE {condition}"""
 
 
-def reason_sql(indicator: Indicator, catalogue: Catalogue, dialect: DuckDBDialect,
+def reason_sql(indicator: Indicator, catalogue: Catalogue, dialect: Dialect,
                value: str, payments: str, detail: str) -> str:
     """The reason sentence as an SQL expression; format specs become dialect calls."""
     parts: list[str] = []
     pos = 0
     for m in re.finditer(r"\{(\w+)(?::\.(\d)([f%]))?\}", indicator.reason):
         if m.start() > pos:
-            parts.append(string_literal(indicator.reason[pos:m.start()]))
+            parts.append(dialect.literal(indicator.reason[pos:m.start()]))
         name, digits, kind = m.group(1), m.group(2), m.group(3)
         expr = {"value": value, "payments": payments, "detail": detail}.get(name)
         if expr is None:
             param = catalogue.values[name]
-            parts.append(string_literal(", ".join(map(str, param)) if isinstance(param, list)
-                                        else str(param)))
+            parts.append(dialect.literal(", ".join(map(str, param)) if isinstance(param, list)
+                                         else str(param)))
         elif kind == "%":
             parts.append(dialect.fixed(f"100.0 * {expr}", int(digits)) + " || '%'")
         elif kind == "f":
             parts.append(dialect.fixed(expr, int(digits)))
         else:
-            parts.append(f"CAST({expr} AS VARCHAR)")
+            parts.append(dialect.cast(expr, "VARCHAR"))
         pos = m.end()
     if pos < len(indicator.reason):
-        parts.append(string_literal(indicator.reason[pos:]))
+        parts.append(dialect.literal(indicator.reason[pos:]))
     return "coalesce(" + " || ".join(parts) + ", '')"

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from sentinelle.detect.catalogue import Catalogue
 from sentinelle.detect.compiler import number
-from sentinelle.warehouse.dialect import DuckDBDialect
+from sentinelle.warehouse.dialect import Dialect
 
 
-def identifiers_sql(catalogue: Catalogue, dialect: DuckDBDialect) -> str:
+def identifiers_sql(catalogue: Catalogue, dialect: Dialect) -> str:
     """Per beneficiary record: how many other names share its phone or account.
 
     A value shared by very many records is an agent's counter or a company line, not a
@@ -54,7 +54,7 @@ WITH ids AS (
          {listed} AS detail
   FROM per_value GROUP BY provider, party_id
 )
-FROM described d JOIN (SELECT provider, party_id, count(DISTINCT name) AS m FROM pairs
+SELECT * FROM described d JOIN (SELECT provider, party_id, count(DISTINCT name) AS m FROM pairs
                        GROUP BY provider, party_id) n USING (provider, party_id)"""
 
 
@@ -66,16 +66,16 @@ _SIDES = {
 }
 
 
-def referral_matches_sql(dialect: DuckDBDialect, resolved: bool = False) -> str:
+def referral_matches_sql(dialect: Dialect, resolved: bool = False) -> str:
     """Every (referral, party) pair that agrees exactly on an email, a phone, an account,
     or a name with a birth date — and, once entity resolution has run, every referral
     resolved into the party's subject; a referral about a buyer is matched to senders,
     about a facilitator to beneficiaries, and about an unknown role to both."""
     parties = " UNION ALL ".join(
         f"SELECT DISTINCT '{role}' AS role, provider, {pid} AS party_id, {name} AS name, "
-        f"CAST({birth} AS DATE) AS birth, CAST({phone} AS VARCHAR) AS phone, "
-        f"CAST({email} AS VARCHAR) AS email, CAST({account} AS VARCHAR) AS account "
-        f"FROM det_txn"
+        f"{dialect.cast(birth, 'DATE')} AS birth, {dialect.cast(phone, 'VARCHAR')} AS phone, "
+        f"{dialect.cast(email, 'VARCHAR')} AS email, "
+        f"{dialect.cast(account, 'VARCHAR')} AS account FROM det_txn"
         for role, (pid, name, birth, phone, email, account) in _SIDES.items())
     joins = {
         "email": "p.email = r.subject_email",
@@ -103,11 +103,12 @@ SELECT referral_id, source, role, provider, party_id,
 FROM matched GROUP BY referral_id, source, role, provider, party_id"""
 
 
-def referral_measures_sql(dialect: DuckDBDialect) -> str:
-    """Per matched party: how many referrals name it, and which."""
+def referral_measures_sql(dialect: Dialect) -> str:
+    """Per matched party: how many referrals name it, and which (from the run's matches,
+    ``det_new_referral_matches``, published with the other results)."""
     listed = dialect.ordered_text_agg(
         "source || ' referral ' || referral_id || ' (' || matched_on || ')'", "referral_id",
         ", ")
     return f"""SELECT role, provider, party_id, count(DISTINCT referral_id) AS m,
        {listed} AS detail
-FROM det_referral_matches GROUP BY role, provider, party_id"""
+FROM det_new_referral_matches GROUP BY role, provider, party_id"""

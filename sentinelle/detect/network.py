@@ -25,7 +25,8 @@ from collections.abc import Callable
 
 from sentinelle.detect.catalogue import Catalogue
 from sentinelle.detect.compiler import number
-from sentinelle.warehouse.dialect import DuckDBDialect
+from sentinelle.detect.scoring import comparable
+from sentinelle.warehouse.dialect import Dialect
 
 # ln(1 - q) is unbounded at q = 1; a cap keeps "others" computable by subtraction.
 Q_CAP = 0.999
@@ -68,8 +69,9 @@ FROM det_edges e JOIN det_net_senders s
   ON s.provider = e.provider AND s.party_id = e.sender_id"""
 
 
-def facilitator_side_sql(catalogue: Catalogue) -> str:
-    """Per beneficiary: noisy-or of its most suspicious senders, and who they are."""
+def facilitator_side_sql(catalogue: Catalogue, dialect: Dialect) -> str:
+    """Per beneficiary: noisy-or of its most suspicious senders, and who they are (among
+    equally suspicious senders, the largest id: the same on every run and engine)."""
     suspect = number(catalogue.values["suspect_threshold"], "suspect_threshold")
     k = number(catalogue.values["network_top_senders"], "network_top_senders")
     top = f"sum(CASE WHEN r <= {k} THEN sl ELSE 0.0 END)"
@@ -82,21 +84,25 @@ SELECT provider, beneficiary_id AS party_id, {top} AS lsum,
        sum(CASE WHEN family THEN 0 ELSE 1 END) AS unrelated,
        sum(CASE WHEN q >= {suspect} THEN 1 ELSE 0 END) AS suspects,
        sum(CASE WHEN referred THEN 1 ELSE 0 END) AS referred,
-       max_by(sender_id, q) AS top_sender, max(q) AS top_q
+       {dialect.arg_max("sender_id", comparable("q"), "sender_id")} AS top_sender, max(q) AS top_q
 FROM det_net_ranked GROUP BY provider, beneficiary_id
 )
 SELECT *, (1 - exp(lsum)) * {_share_factor("expected", "unrelated", full)} AS m FROM sums"""
 
 
-def buyer_side_sql(catalogue: Catalogue) -> str:
+def buyer_side_sql(catalogue: Catalogue, dialect: Dialect) -> str:
     """Per sender: the most suspicious beneficiary he pays, judged without him (when he
-    is among its most suspicious senders, the next one takes his place)."""
+    is among its most suspicious senders, the next one takes his place); among equally
+    suspicious beneficiaries, the largest id, and every detail from that same one."""
     k = number(catalogue.values["network_top_senders"], "network_top_senders")
     full = number(catalogue.values["suspect_share_full"], "suspect_share_full")
     others = (f"(1 - exp(CASE WHEN e.r <= {k} THEN f.lsum - e.sl + f.next_sl "
               f"ELSE f.lsum END))")
     share = _share_factor("(f.expected - CASE WHEN e.family THEN 0.0 ELSE e.qf END)",
                           "(f.unrelated - CASE WHEN e.family THEN 0 ELSE 1 END)", full)
+    def top(value: str) -> str:
+        return dialect.arg_max(value, comparable("f_excl"), "beneficiary_id")
+
     return f"""
 WITH per_edge AS (
   SELECT e.provider, e.sender_id, e.beneficiary_id,
@@ -110,34 +116,35 @@ WITH per_edge AS (
   JOIN det_net_beneficiaries b ON b.provider = e.provider AND b.party_id = e.beneficiary_id
 )
 SELECT provider, sender_id AS party_id, max(f_excl) AS m,
-       max_by(beneficiary_id, f_excl) AS top_beneficiary,
-       max_by(other_suspects, f_excl) AS other_suspects,
-       max_by(other_referred, f_excl) AS other_referred,
-       max_by(referred_self, f_excl) AS top_referred
+       {top("beneficiary_id")} AS top_beneficiary,
+       {top("other_suspects")} AS other_suspects,
+       {top("other_referred")} AS other_referred,
+       {top("referred_self")} AS top_referred
 FROM per_edge GROUP BY provider, sender_id"""
 
 
-def propagate(execute: Callable[[str], object], catalogue: Catalogue,
-              rescore: Callable[[int], None], dialect: DuckDBDialect) -> None:
-    """Run the rounds. ``rescore(round)`` recomputes every party's ``q`` from the network
-    measures of the round (the scorecard's own formula, in the runner)."""
+def propagate(temp_table: Callable[[str, str], object], catalogue: Catalogue,
+              rescore: Callable[[int], None], dialect: Dialect) -> None:
+    """Run the rounds. ``temp_table(name, select)`` keeps (or replaces) an intermediate
+    table (the engine's); ``rescore(round)`` recomputes every party's ``q`` from the
+    network measures of the round (the scorecard's own formula, in the runner)."""
     rounds = int(catalogue.values["network_rounds"])
     suspect = number(catalogue.values["suspect_threshold"], "suspect_threshold")
     floor = catalogue.values["propagation_floor"]
     seed = number(catalogue.values["referral_seed"], "referral_seed")
-    execute(dialect.temp_table("det_edges", edges_sql()))
+    temp_table("det_edges", edges_sql())
     for n in range(1, max(1, rounds) + 1):
-        execute(dialect.temp_table("det_net_senders", f"""
+        temp_table("det_net_senders", f"""
             WITH seeded AS (SELECT provider, party_id, referred,
                                    {_seeded('q', seed)} AS q FROM det_party_buyer)
             SELECT provider, party_id, q, {_above_floor('q', floor)} AS qf,
                    ln(1 - least({_above_floor('q', floor)}, {Q_CAP})) AS sl, referred
-            FROM seeded"""))
-        execute(dialect.temp_table("det_net_beneficiaries", f"""
+            FROM seeded""")
+        temp_table("det_net_beneficiaries", f"""
             SELECT provider, party_id, {_seeded('q0', seed)} AS q0, referred AS referred_self,
                    {suspect} AS suspect
-            FROM det_party_facilitator"""))
-        execute(dialect.temp_table("det_net_ranked", ranked_edges_sql()))
-        execute(dialect.temp_table("det_net_facilitator", facilitator_side_sql(catalogue)))
-        execute(dialect.temp_table("det_net_buyer", buyer_side_sql(catalogue)))
+            FROM det_party_facilitator""")
+        temp_table("det_net_ranked", ranked_edges_sql())
+        temp_table("det_net_facilitator", facilitator_side_sql(catalogue, dialect))
+        temp_table("det_net_buyer", buyer_side_sql(catalogue, dialect))
         rescore(n)

@@ -4,9 +4,12 @@ The steps, each one SQL statement or a few (``STEPS`` names them for progress an
 timings): prepare the payments; measure every party; link shared identifiers and
 referrals; score behaviour; propagate over the network; score, explain and rank; raise
 alerts; collect their evidence; index what the web application looks up. Intermediate
-tables are temporary; what the analyst uses is written to ``det_*`` tables in one
-transaction, replacing the previous run's (``det_runs`` keeps every run's settings and
-counts).
+tables are temporary; what the analyst uses is published as ``det_*`` tables at once,
+replacing the previous run's (``det_runs`` keeps every run's settings and counts).
+
+The same statements run on DuckDB (the warehouse file; published in one transaction) and
+on Spark (Parquet in and out; published by switching to the run's directory): what differs
+is spelled by ``engine.dialect`` and done by the engine (``warehouse/engine.py``).
 """
 
 from __future__ import annotations
@@ -20,24 +23,30 @@ from datetime import UTC, datetime
 
 from sentinelle.detect import compiler, linkage, network, sessions
 from sentinelle.detect.catalogue import ROLES, Catalogue
-from sentinelle.detect.scoring import Weights, base_score, points_sql, score_sql, scorecard_weights
+from sentinelle.detect.scoring import (
+    Weights,
+    base_score,
+    comparable,
+    points_sql,
+    score_sql,
+    scorecard_weights,
+)
 from sentinelle.errors import DetectionError
 from sentinelle.normalise.zones import zones_table_rows
 from sentinelle.resolve.subjects import party_subjects_sql, transactions_sql
 from sentinelle.warehouse import Warehouse
-from sentinelle.warehouse.connection import create_lookup_indexes
-from sentinelle.warehouse.dialect import DUCKDB, DuckDBDialect, string_literal
+from sentinelle.warehouse.dialect import Dialect
+from sentinelle.warehouse.engine import DuckDBEngine, Engine
 
 STEPS = ("prepare payments", "measure parties", "link identifiers and referrals",
          "propagate over the network", "score and explain", "alerts and evidence",
          "index for the web application")
 
 
-RESULT_DDL = [
-    """CREATE TABLE IF NOT EXISTS det_runs (
-        run_id VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, run_by VARCHAR,
-        scorer VARCHAR, catalogue_digest VARCHAR, parameters VARCHAR, counts VARCHAR)""",
-]
+RUN_COLUMNS = (("run_id", "VARCHAR"), ("started_at", "TIMESTAMP"),
+               ("finished_at", "TIMESTAMP"), ("run_by", "VARCHAR"), ("scorer", "VARCHAR"),
+               ("catalogue_digest", "VARCHAR"), ("parameters", "VARCHAR"),
+               ("counts", "VARCHAR"))
 
 
 @dataclass
@@ -51,26 +60,30 @@ class DetectionRun:
 
 
 def ensure_tables(wh: Warehouse) -> None:
-    for stmt in RESULT_DDL:
-        wh.execute(stmt)
+    """The run log, empty, in a DuckDB warehouse (publishing creates it too)."""
+    cols = ", ".join(f"{name} {sql_type}" for name, sql_type in RUN_COLUMNS)
+    wh.execute(f"CREATE TABLE IF NOT EXISTS det_runs ({cols})")
 
 
-def detect(wh: Warehouse, catalogue: Catalogue, *, user: str,
+def detect(target: Warehouse | Engine, catalogue: Catalogue, *, user: str,
            models: dict[str, Weights] | None = None,
            on_step: Callable[[str], None] | None = None,
-           dialect: DuckDBDialect = DUCKDB, subjects: bool | None = None) -> DetectionRun:
+           subjects: bool | None = None) -> DetectionRun:
     """Score every sender as a buyer and every beneficiary as a facilitator: with the
     scorecard, or with the adopted glass-box model of a role where ``models`` has one.
 
-    ``subjects``: score the subjects entity resolution found rather than each provider's
-    parties (resolve/subjects.py); by default, whenever ``sentinelle resolve`` has run."""
-    if not wh.scalar("SELECT count(*) FROM transactions"):
+    ``target``: the DuckDB warehouse, or an engine (``warehouse/engine.py``: DuckDB, or
+    Spark over Parquet). ``subjects``: score the subjects entity resolution found rather
+    than each provider's parties (resolve/subjects.py); by default, whenever
+    ``sentinelle resolve`` has run."""
+    engine: Engine = DuckDBEngine(target) if isinstance(target, Warehouse) else target
+    dialect = engine.dialect
+    if not engine.scalar("SELECT count(*) FROM transactions"):
         raise DetectionError("the warehouse holds no transactions to score",
                              fix="sentinelle ingest transactions PATH first")
-    ensure_tables(wh)
     weights = {role: _weights(catalogue, role, (models or {}).get(role)) for role in ROLES}
     scorer = "; ".join(f"{role}: {weights[role].scorer}" for role in ROLES)
-    resolved = wh.has_table("er_clusters")
+    resolved = engine.has_table("er_clusters")
     if subjects is None:
         subjects = resolved
     elif subjects and not resolved:
@@ -86,85 +99,81 @@ def detect(wh: Warehouse, catalogue: Catalogue, *, user: str,
         if on_step:
             on_step(name)
 
-    def sql(text: str) -> None:
-        wh.execute(text)
+    temp = engine.temp_table
 
     step(STEPS[0])
-    _load_inputs(wh, catalogue)
+    _load_inputs(engine, catalogue)
     if subjects:
-        sql(dialect.temp_table("det_party_subjects", party_subjects_sql()))
-    sql(dialect.temp_view("det_txn", transactions_sql(dialect, subjects)))
-    sql(dialect.temp_table("det_payments", compiler.payments_sql(catalogue, dialect)))
+        temp("det_party_subjects", party_subjects_sql())
+    engine.execute(dialect.temp_view("det_txn", transactions_sql(dialect, subjects)))
+    temp("det_payments", compiler.payments_sql(catalogue, dialect))
 
     step(STEPS[1])
     for role in ROLES:
-        sql(dialect.temp_table(f"det_m_{role}", compiler.measures_sql(catalogue, role)))
+        temp(f"det_m_{role}", compiler.measures_sql(catalogue, role))
 
     step(STEPS[2])
-    sql(dialect.temp_table("det_ident", linkage.identifiers_sql(catalogue, dialect)))
-    sql(f"CREATE OR REPLACE TABLE det_referral_matches AS "
-        f"{linkage.referral_matches_sql(dialect, subjects)}")
-    sql(dialect.temp_table("det_ref", linkage.referral_measures_sql(dialect)))
-    sql(dialect.temp_table("det_sess_txn",
-                           sessions.session_payments_sql(wh.has_table("comm_sessions"))))
-    sql(dialect.temp_table("det_sess", sessions.session_measures_sql(dialect)))
+    temp("det_ident", linkage.identifiers_sql(catalogue, dialect))
+    temp("det_new_referral_matches", linkage.referral_matches_sql(dialect, subjects))
+    temp("det_ref", linkage.referral_measures_sql(dialect))
+    temp("det_sess_txn", sessions.session_payments_sql(engine.has_table("comm_sessions"),
+                                                       dialect))
+    temp("det_sess", sessions.session_measures_sql(dialect))
     for role in ROLES:
-        sql(dialect.temp_table(f"det_static_{role}", _static_sql(catalogue, role)))
-        sql(dialect.temp_table(f"det_party_{role}",
-                               _party_sql(catalogue, role, weights[role], with_network=False)))
+        temp(f"det_static_{role}", _static_sql(catalogue, role, dialect))
+        temp(f"det_party_{role}", _party_sql(catalogue, role, weights[role],
+                                             with_network=False))
 
     step(STEPS[3])
 
     def rescore(_round: int) -> None:
         for role in ROLES:
-            sql(dialect.temp_table(f"det_party_{role}", _party_sql(
-                catalogue, role, scorecard_weights(catalogue, role), with_network=True)))
-    network.propagate(sql, catalogue, rescore, dialect)
+            temp(f"det_party_{role}", _party_sql(
+                catalogue, role, scorecard_weights(catalogue, role), with_network=True))
+    network.propagate(temp, catalogue, rescore, dialect)
 
     step(STEPS[4])
     for role in ROLES:
-        sql(dialect.temp_table(f"det_final_{role}",
-                               _final_sql(catalogue, role, weights[role], dialect)))
-    sql(dialect.temp_table("det_new_contributions", _contributions_sql(catalogue, dialect)))
-    sql(dialect.temp_table("det_new_scores", _scores_sql(
-        dialect, {role: weights[role].scorer for role in ROLES})))
+        temp(f"det_final_{role}", _final_sql(catalogue, role, weights[role], dialect))
+    temp("det_new_contributions", _contributions_sql(catalogue, dialect))
+    temp("det_new_scores", _scores_sql(dialect, {role: weights[role].scorer
+                                                 for role in ROLES}))
 
     step(STEPS[5])
     threshold = compiler.number(catalogue.values["alert_threshold"], "alert_threshold")
-    sql(dialect.temp_table("det_alert_parties", f"""
-        SELECT role, provider, party_id FROM det_new_scores WHERE score >= {threshold}"""))
-    _evidence(wh, catalogue, dialect)
+    temp("det_alert_parties", f"""
+        SELECT role, provider, party_id FROM det_new_scores WHERE score >= {threshold}""")
+    _evidence(engine, catalogue)
     step(STEPS[6])
-    _web_lookups(wh, dialect)
+    _web_lookups(engine)
     for role in ROLES:
-        run.parties[role] = wh.scalar("SELECT count(*) FROM det_new_scores WHERE role = ?",
-                                      [role])
-        run.alerts[role] = wh.scalar("SELECT count(*) FROM det_alert_parties WHERE role = ?",
-                                     [role])
+        run.parties[role] = engine.scalar(
+            "SELECT count(*) FROM det_new_scores WHERE role = ?", [role])
+        run.alerts[role] = engine.scalar(
+            "SELECT count(*) FROM det_alert_parties WHERE role = ?", [role])
     marks.append(("", time.perf_counter()))
     run.seconds = {name: round(end - start, 2)
                    for (name, start), (_, end) in zip(marks, marks[1:], strict=False)}
-    _publish(wh, run, catalogue, user, started, dialect)
+    _publish(engine, run, catalogue, user, started)
     clock = time.perf_counter()
-    _index_results(wh)
-    # Shown with the other steps (det_runs, written in the publishing transaction, has them
-    # without this last part).
+    # Publishing replaces the det_* tables, which drops their indexes: the subject page's
+    # lookups by party (score, contributions, evidence, alert number) use them.
+    engine.index()
+    # Shown with the other steps (det_runs, written when publishing, has them without
+    # this last part).
     run.seconds["index the published results"] = round(time.perf_counter() - clock, 2)
     return run
 
 
 # ---------------------------------------------------------------------------- inputs
-def _load_inputs(wh: Warehouse, catalogue: Catalogue) -> None:
+def _load_inputs(engine: Engine, catalogue: Catalogue) -> None:
     """Time zones and list parameters as small tables, values bound, never spliced."""
-    wh.execute("CREATE OR REPLACE TEMP TABLE det_zones (country VARCHAR, zone VARCHAR)")
-    wh.con.executemany("INSERT INTO det_zones VALUES (?, ?)", zones_table_rows())
+    engine.load_rows("det_zones", (("country", "VARCHAR"), ("zone", "VARCHAR")),
+                     zones_table_rows())
     for name, values in compiler.list_params(catalogue).items():
-        table = compiler.LIST_TABLE.format(name=name)
-        wh.execute(f"CREATE OR REPLACE TEMP TABLE {table} (value VARCHAR)")
-        if values:
-            wh.con.executemany(f"INSERT INTO {table} VALUES (?)",
-                               [[v.strip().lower() if name == "cover_phrases" else v.strip()]
-                                for v in values])
+        engine.load_rows(compiler.LIST_TABLE.format(name=name), (("value", "VARCHAR"),),
+                         [[v.strip().lower() if name == "cover_phrases" else v.strip()]
+                          for v in values])
 
 
 def _weights(catalogue: Catalogue, role: str, model: Weights | None) -> Weights:
@@ -183,14 +192,14 @@ def _weights(catalogue: Catalogue, role: str, model: Weights | None) -> Weights:
 _STATIC_KINDS = ("aggregate", "identifiers", "referral", "sessions")
 
 
-def _static_sql(catalogue: Catalogue, role: str) -> str:
+def _static_sql(catalogue: Catalogue, role: str, dialect: Dialect) -> str:
     """Every party of ``role`` with its own measures and strengths (not the network's)."""
     provider, key = compiler.PARTY_KEYS[role]
     cols, strengths = [], []
     for i in catalogue.for_role(role):
         if i.kind == "aggregate":
             cols.append(f"m.m_{i.id}")
-            cols.append("CAST(NULL AS VARCHAR) AS d_" + i.id)
+            cols.append(f"{dialect.cast('NULL', 'VARCHAR')} AS d_{i.id}")
         elif i.kind == "identifiers":
             cols += [f"coalesce(id.m, 0) AS m_{i.id}", f"id.detail AS d_{i.id}"]
         elif i.kind == "referral":
@@ -238,24 +247,27 @@ FROM det_static_{role} st LEFT JOIN det_net_{role} n
   ON n.provider = st.provider AND n.party_id = st.party_id"""
 
 
-def _network_detail(role: str, dialect: DuckDBDialect) -> str:
+def _network_detail(role: str, dialect: Dialect) -> str:
+    def text(expr: str) -> str:
+        return dialect.cast(expr, "VARCHAR")
+
     if role == "buyer":
         return ("CASE WHEN n.top_beneficiary IS NULL THEN NULL ELSE "
                 "coalesce(f.name, '?') || ' (' || n.top_beneficiary || ', ' || "
                 "coalesce(f.country, '?') || ')' || CASE WHEN n.top_referred THEN "
                 "', named in a referral' ELSE '' END || ', also paid by ' || "
-                "CAST(n.other_suspects AS VARCHAR) || ' other suspected sender(s)' || "
-                "CASE WHEN n.other_referred > 0 THEN ', ' || CAST(n.other_referred AS VARCHAR) "
+                f"{text('n.other_suspects')} || ' other suspected sender(s)' || "
+                f"CASE WHEN n.other_referred > 0 THEN ', ' || {text('n.other_referred')} "
                 "|| ' of them referred' ELSE '' END END")
     return ("CASE WHEN n.top_sender IS NULL THEN NULL ELSE "
-            "CAST(n.suspects AS VARCHAR) || ' sender(s) who look like buyers' || "
-            "CASE WHEN n.referred > 0 THEN ' (' || CAST(n.referred AS VARCHAR) || "
+            f"{text('n.suspects')} || ' sender(s) who look like buyers' || "
+            f"CASE WHEN n.referred > 0 THEN ' (' || {text('n.referred')} || "
             "' referred)' ELSE '' END || ', strongest ' || n.top_sender || ' at ' || "
             f"{dialect.fixed('n.top_q', 2)} END")
 
 
 def _final_sql(catalogue: Catalogue, role: str, weights: Weights,
-               dialect: DuckDBDialect) -> str:
+               dialect: Dialect) -> str:
     """Final strengths (network from the last round), points, score and contributions."""
     indicators = catalogue.for_role(role)
     nets = [i for i in indicators if i.kind == "network"]
@@ -273,11 +285,12 @@ WITH p AS (
   SELECT *, {points}, {total} AS points, {score_sql(weights, total)} AS score FROM p
 )
 SELECT *, CAST({base_score(weights)!r} AS DOUBLE) AS base,
-       row_number() OVER (ORDER BY score DESC, eur DESC, provider, party_id) AS rank
+       row_number() OVER (ORDER BY {comparable("score")} DESC,
+                          CAST(eur AS DECIMAL(18, 2)) DESC, provider, party_id) AS rank
 FROM scored"""
 
 
-def _contributions_sql(catalogue: Catalogue, dialect: DuckDBDialect) -> str:
+def _contributions_sql(catalogue: Catalogue, dialect: Dialect) -> str:
     parts = []
     for role in ROLES:
         for i in catalogue.for_role(role):
@@ -286,20 +299,20 @@ def _contributions_sql(catalogue: Catalogue, dialect: DuckDBDialect) -> str:
             reason = compiler.reason_sql(i, catalogue, dialect, f"m_{i.id}", "payments",
                                          f"d_{i.id}")
             parts.append(
-                f"SELECT '{role}' AS role, provider, party_id, {string_literal(i.id)} "
+                f"SELECT '{role}' AS role, provider, party_id, {dialect.literal(i.id)} "
                 f"AS indicator, CAST(m_{i.id} AS DOUBLE) AS value, s_{i.id} AS strength, "
                 f"p_{i.id} AS points, {contribution} AS contribution, {reason} AS reason "
                 f"FROM det_final_{role} WHERE s_{i.id} > 0")
     return "\nUNION ALL\n".join(parts)
 
 
-def _scores_sql(dialect: DuckDBDialect, scorers: dict[str, str]) -> str:
+def _scores_sql(dialect: Dialect, scorers: dict[str, str]) -> str:
     listed = dialect.ordered_text_agg(
         "reason || ' (' || " + dialect.signed("contribution", 2) + " || ')'",
-        "contribution DESC, indicator", "; ")
+        f"{comparable('contribution')} DESC, indicator", "; ")
     parts = " UNION ALL ".join(
         f"SELECT '{role}' AS role, provider, party_id, name, country, payments, eur, "
-        f"last_s, score, base, points, rank, {string_literal(scorers[role])} AS scorer "
+        f"last_s, score, base, points, rank, {dialect.literal(scorers[role])} AS scorer "
         f"FROM det_final_{role}" for role in ROLES)
     return f"""
 WITH s AS ({parts}),
@@ -310,9 +323,10 @@ FROM s LEFT JOIN r USING (role, provider, party_id)"""
 
 
 # ---------------------------------------------------------------------------- evidence
-def _evidence(wh: Warehouse, catalogue: Catalogue, dialect: DuckDBDialect) -> None:
+def _evidence(engine: Engine, catalogue: Catalogue) -> None:
     """The payments behind each fired indicator of each alert."""
-    parts = [compiler.evidence_sql(catalogue, i) for i in catalogue.indicators
+    dialect = engine.dialect
+    parts = [compiler.evidence_sql(catalogue, i, dialect) for i in catalogue.indicators
              if i.kind == "aggregate"]
     fired = ("SELECT e.* FROM ({u}) e JOIN det_new_contributions c ON c.role = e.role AND "
              "c.provider = e.provider AND c.party_id = e.party_id AND c.indicator = e.indicator")
@@ -324,7 +338,8 @@ def _evidence(wh: Warehouse, catalogue: Catalogue, dialect: DuckDBDialect) -> No
         if i.party == "buyer":
             # Payments to the beneficiaries that make this sender a lead.
             network_parts.append(f"""
-SELECT 'buyer' AS role, a.provider, a.party_id, '{i.id}' AS indicator, p.txn_provider,
+SELECT 'buyer' AS role, a.provider, a.party_id, {dialect.literal(i.id)} AS indicator,
+       p.txn_provider,
        p.txn_id
 FROM det_alert_parties a
 JOIN det_net_buyer n ON n.provider = a.provider AND n.party_id = a.party_id
@@ -334,75 +349,72 @@ WHERE a.role = 'buyer'""")
         else:
             # Payments received from senders who look like buyers.
             network_parts.append(f"""
-SELECT 'facilitator' AS role, a.provider, a.party_id, '{i.id}' AS indicator,
+SELECT 'facilitator' AS role, a.provider, a.party_id, {dialect.literal(i.id)} AS indicator,
        p.txn_provider, p.txn_id
 FROM det_alert_parties a
 JOIN det_payments p ON p.provider = a.provider AND p.beneficiary_id = a.party_id
 JOIN det_party_buyer s ON s.provider = p.provider AND s.party_id = p.sender_id
 WHERE a.role = 'facilitator' AND (s.q >= {suspect} OR s.referred)""")
     union = "\nUNION ALL\n".join(parts + network_parts
-                                 + sessions.session_evidence_sql(catalogue))
-    wh.execute(dialect.temp_table("det_new_evidence", fired.format(u=union)))
+                                 + sessions.session_evidence_sql(catalogue, dialect))
+    engine.temp_table("det_new_evidence", fired.format(u=union))
 
 
 # ---------------------------------------------------------------------------- web
-def _web_lookups(wh: Warehouse, dialect: DuckDBDialect) -> None:
-    """The indexes the web application's lookups use, and each alert's corridors (a
-    facilitator's country; the countries a buyer pays), which the queue shows and filters
-    on and would otherwise find by reading the buyer's payments. The indexes on the
-    results are built once they are published (:func:`_index_results`)."""
-    create_lookup_indexes(wh, only=["transactions"])
-    wh.execute(dialect.temp_table("det_alert_corridors", """
+def _web_lookups(engine: Engine) -> None:
+    """The indexes the web application's lookups use (DuckDB), and each alert's corridors
+    (a facilitator's country; the countries a buyer pays), which the queue shows and
+    filters on and would otherwise find by reading the buyer's payments. The indexes on
+    the results are built once they are published."""
+    d = engine.dialect
+    engine.index(only=["transactions"])
+    engine.temp_table("det_alert_corridors", f"""
         SELECT 'buyer' AS role, t.provider, t.sender_id AS party_id,
-               list_sort(list_distinct(list(t.beneficiary_country))) AS corridors
+               {d.sorted_distinct_list("t.beneficiary_country")} AS corridors
         FROM det_txn t SEMI JOIN det_alert_parties a
           ON a.role = 'buyer' AND a.provider = t.provider AND a.party_id = t.sender_id
         GROUP BY ALL
         UNION ALL
         SELECT s.role, s.provider, s.party_id,
-               CASE WHEN s.country IS NULL THEN [] ELSE [s.country] END
+               CASE WHEN s.country IS NULL THEN {d.text_list()} ELSE {d.text_list("s.country")}
+               END
         FROM det_new_scores s SEMI JOIN det_alert_parties a USING (role, provider, party_id)
-        WHERE s.role = 'facilitator'"""))
-
-
-def _index_results(wh: Warehouse) -> None:
-    """Publishing replaces the det_* tables, which drops their indexes: the subject
-    page's lookups by party (score, contributions, evidence, alert number) use them."""
-    create_lookup_indexes(wh)
+        WHERE s.role = 'facilitator'""")
 
 
 # ---------------------------------------------------------------------------- publish
-def _publish(wh: Warehouse, run: DetectionRun, catalogue: Catalogue, user: str,
-             started: datetime, dialect: DuckDBDialect) -> None:
-    """Replace the previous run's results in one transaction."""
+def _publish(engine: Engine, run: DetectionRun, catalogue: Catalogue, user: str,
+             started: datetime) -> None:
+    """Replace the previous run's results at once (engine.publish), and log the run."""
+    d = engine.dialect
     now = datetime.now(UTC).replace(tzinfo=None)
-    wh.execute("BEGIN TRANSACTION")
-    try:
+    lead = compiler.number(catalogue.values["lead_threshold"], "lead_threshold")
+    tables: dict[str, str | None] = {
         # Stored in key order: a lookup of one party (the web application's subject page,
         # its counterparties) then reads one block instead of every score.
-        wh.execute(f"""CREATE OR REPLACE TABLE det_scores AS
+        "det_scores": f"""
             SELECT '{run.run_id}' AS run_id, role, provider, party_id, name, country,
                    payments, CAST(eur AS DECIMAL(18, 2)) AS eur,
-                   {dialect.timestamp_from_epoch("last_s")} AS last_payment_at,
+                   {d.timestamp_from_epoch("last_s")} AS last_payment_at,
                    score, base, points, rank, reasons, scorer
-            FROM det_new_scores ORDER BY role, provider, party_id""")
-        wh.execute("""CREATE OR REPLACE TABLE det_contributions AS
+            FROM det_new_scores ORDER BY role, provider, party_id""",
+        "det_contributions": """
             SELECT * FROM det_new_contributions ORDER BY role, provider, party_id,
-                   contribution DESC""")
+                   contribution DESC""",
         # An alert carries what the queue shows and filters on, so that a page of the
         # queue reads this table alone.
-        wh.execute(f"""CREATE OR REPLACE TABLE det_alerts AS
-            SELECT '{run.run_id}' AS run_id, row_number() OVER (ORDER BY s.score DESC, s.role,
-                   s.provider, s.party_id) AS alert_no, s.role, s.provider, s.party_id,
+        "det_alerts": f"""
+            SELECT '{run.run_id}' AS run_id, row_number() OVER (
+                   ORDER BY {comparable("s.score")} DESC, s.role, s.provider, s.party_id)
+                   AS alert_no, s.role, s.provider, s.party_id,
                    s.score, s.rank, s.reasons, s.name, s.country, s.payments,
                    CAST(s.eur AS DECIMAL(18, 2)) AS eur,
-                   {dialect.timestamp_from_epoch("s.last_s")} AS last_payment_at,
-                   coalesce(c.corridors, []) AS corridors
+                   {d.timestamp_from_epoch("s.last_s")} AS last_payment_at,
+                   coalesce(c.corridors, {d.text_list()}) AS corridors
             FROM det_new_scores s JOIN det_alert_parties a USING (role, provider, party_id)
             LEFT JOIN det_alert_corridors c USING (role, provider, party_id)
-            ORDER BY alert_no""")
-        lead = compiler.number(catalogue.values["lead_threshold"], "lead_threshold")
-        wh.execute(f"""CREATE OR REPLACE TABLE det_links AS
+            ORDER BY alert_no""",
+        "det_links": f"""
             SELECT e.provider, e.sender_id, e.beneficiary_id, e.payments,
                    CAST(e.eur AS DECIMAL(18, 2)) AS eur, e.family,
                    s.score AS sender_score, b.score AS beneficiary_score,
@@ -417,32 +429,29 @@ def _publish(wh: Warehouse, run: DetectionRun, catalogue: Catalogue, user: str,
             LEFT JOIN det_static_facilitator bp
               ON bp.provider = e.provider AND bp.party_id = e.beneficiary_id
             WHERE s.score >= {lead} OR b.score >= {lead}
-            ORDER BY e.provider, e.beneficiary_id, e.sender_id""")
-        wh.execute("""CREATE OR REPLACE TABLE det_evidence AS
+            ORDER BY e.provider, e.beneficiary_id, e.sender_id""",
+        "det_evidence": """
             SELECT e.role, e.provider, e.party_id, e.indicator, e.txn_provider, e.txn_id
             FROM det_new_evidence e ORDER BY e.role, e.provider, e.party_id, e.indicator,
-                 e.txn_provider, e.txn_id""")
-        if run.subjects:
-            # Which provider's parties each subject holds: the subject page reads its
-            # payments, and a counterparty its subject, through this table.
-            wh.execute("""CREATE OR REPLACE TABLE det_subject_parties AS
-                SELECT DISTINCT 'sender' AS side, txn_provider AS provider,
-                       sender_party AS party_id, sender_id AS subject_id FROM det_txn
-                UNION
-                SELECT DISTINCT 'beneficiary', txn_provider, beneficiary_party, beneficiary_id
-                FROM det_txn
-                ORDER BY subject_id, side, provider, party_id""")
-        else:
-            wh.execute("DROP TABLE IF EXISTS det_subject_parties")
-        counts = {"parties": run.parties, "alerts": run.alerts, "seconds": run.seconds,
-                  "subjects": run.subjects}
-        wh.execute("INSERT INTO det_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                   [run.run_id, started, now, user, run.scorer, catalogue.digest(),
-                    json.dumps(catalogue.values, sort_keys=True), json.dumps(counts)])
-        wh.execute("COMMIT")
-    except Exception:
-        wh.execute("ROLLBACK")
-        raise
+                 e.txn_provider, e.txn_id""",
+        "det_referral_matches": """
+            SELECT * FROM det_new_referral_matches
+            ORDER BY referral_id, source, role, provider, party_id""",
+        # Which provider's parties each subject holds: the subject page reads its
+        # payments, and a counterparty its subject, through this table (None: dropped).
+        "det_subject_parties": """
+            SELECT DISTINCT 'sender' AS side, txn_provider AS provider,
+                   sender_party AS party_id, sender_id AS subject_id FROM det_txn
+            UNION
+            SELECT DISTINCT 'beneficiary', txn_provider, beneficiary_party, beneficiary_id
+            FROM det_txn
+            ORDER BY subject_id, side, provider, party_id""" if run.subjects else None,
+    }
+    counts = {"parties": run.parties, "alerts": run.alerts, "seconds": run.seconds,
+              "subjects": run.subjects}
+    logged = [run.run_id, started, now, user, run.scorer, catalogue.digest(),
+              json.dumps(catalogue.values, sort_keys=True), json.dumps(counts)]
+    engine.publish(run.run_id, tables, {"det_runs": (RUN_COLUMNS, [logged])})
 
 
-__all__ = ["STEPS", "DetectionRun", "detect", "ensure_tables"]
+__all__ = ["RUN_COLUMNS", "STEPS", "DetectionRun", "detect", "ensure_tables"]

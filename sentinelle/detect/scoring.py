@@ -51,5 +51,15 @@ def score_sql(weights: Weights, points: str) -> str:
     return sigmoid_sql(f"{weights.intercept!r} + {weights.scale!r} * ({points})")
 
 
+def comparable(expr: str) -> str:
+    """A score (or any number from 0 to about 1) as ranks and ties compare it: to 1e-12.
+    Scores are sums of doubles added in whatever order an engine's threads finish, so two
+    parties with the same payments can differ in the last bits from run to run and from
+    engine to engine; compared exactly, their order (a rank, the order of reasons, the
+    strongest sender named) would be drawn by chance. floor() of a product is computed
+    alike on every engine, where round() is not."""
+    return f"floor(({expr}) * 1e12)"
+
+
 def base_score(weights: Weights) -> float:
     return 1.0 / (1.0 + math.exp(-weights.intercept))

@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 from sentinelle.model import load_table
 from sentinelle.warehouse.columns import table_columns
-from sentinelle.warehouse.dialect import DuckDBDialect
+from sentinelle.warehouse.dialect import Dialect
 
 SUBJECT_PROVIDER = "subject"
 SIDES = ("sender", "beneficiary")
@@ -63,7 +63,7 @@ FROM er_records r JOIN er_clusters c USING (record_id)
 WHERE r.kind IN ('sender', 'beneficiary')"""
 
 
-def transactions_sql(dialect: DuckDBDialect, resolved: bool) -> str:
+def transactions_sql(dialect: Dialect, resolved: bool) -> str:
     """The transactions as detection reads them (the ``det_txn`` view): with subjects in
     place of parties when ``resolved`` (``det_party_subjects`` must exist), else as
     they are."""

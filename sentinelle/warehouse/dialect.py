@@ -34,7 +34,9 @@ class Dialect(Protocol):
 
     def literal(self, text: str) -> str: ...
     def ident(self, name: str) -> str: ...
+    def statement(self, sql: str) -> str: ...
     def cast(self, expr: str, sql_type: str) -> str: ...
+    def sql_type(self, sql_type: str) -> str: ...
     def regex_match(self, expr: str, pattern: str) -> str: ...
     def regex_replace_all(self, expr: str, pattern: str, replacement: str) -> str: ...
     def try_cast(self, expr: str, sql_type: str) -> str: ...
@@ -54,6 +56,9 @@ class Dialect(Protocol):
     def distinct_text_agg(self, expr: str, separator: str) -> str: ...
     def signed(self, expr: str, digits: int) -> str: ...
     def ordered_text_agg(self, expr: str, order_expr: str, separator: str) -> str: ...
+    def arg_max(self, value: str, key: str, tiebreak: str) -> str: ...
+    def sorted_distinct_list(self, expr: str) -> str: ...
+    def text_list(self, *exprs: str) -> str: ...
 
 
 class DuckDBDialect:
@@ -66,8 +71,16 @@ class DuckDBDialect:
     def ident(self, name: str) -> str:
         return quote_ident(name)
 
+    def statement(self, sql: str) -> str:
+        """A compiled statement as this engine must read it (DuckDB: as written)."""
+        return sql
+
     def cast(self, expr: str, sql_type: str) -> str:
         return f"CAST({expr} AS {sql_type})"
+
+    def sql_type(self, sql_type: str) -> str:
+        """A type named as the model and compilers name it (DuckDB's names)."""
+        return sql_type
 
     def regex_match(self, expr: str, pattern: str) -> str:
         return f"regexp_full_match({expr}, {string_literal(pattern)})"
@@ -143,14 +156,32 @@ class DuckDBDialect:
         return f"printf('%.{int(digits)}f', CAST({expr} AS DOUBLE))"
 
     def distinct_text_agg(self, expr: str, separator: str) -> str:
-        return f"string_agg(DISTINCT {expr}, {string_literal(separator)})"
+        """The distinct values, sorted: without ORDER BY DuckDB lists them in whatever
+        order its hash table gives, and a reason must read the same on every run and
+        engine."""
+        return f"string_agg(DISTINCT {expr}, {string_literal(separator)} ORDER BY {expr})"
 
     def signed(self, expr: str, digits: int) -> str:
         """A number as text with its sign always shown (+0.21, -0.05)."""
         return f"printf('%+.{int(digits)}f', CAST({expr} AS DOUBLE))"
 
     def ordered_text_agg(self, expr: str, order_expr: str, separator: str) -> str:
-        return f"string_agg({expr}, {string_literal(separator)} ORDER BY {order_expr})"
+        """Ties of ``order_expr`` by the value itself, as Spark's spelling breaks them."""
+        return (f"string_agg({expr}, {string_literal(separator)} "
+                f"ORDER BY {order_expr}, {expr})")
+
+    def arg_max(self, value: str, key: str, tiebreak: str) -> str:
+        """``value`` from the row with the largest ``key``; among rows with the same key,
+        the one with the largest ``tiebreak`` (max_by alone picks any of them)."""
+        return f"max_by({value}, {{'k': {key}, 't': {tiebreak}}})"
+
+    def sorted_distinct_list(self, expr: str) -> str:
+        """An aggregate: the distinct non-NULL values as a sorted list."""
+        return f"list_sort(list_distinct(list({expr})))"
+
+    def text_list(self, *exprs: str) -> str:
+        """A list of text values (possibly empty)."""
+        return "[" + ", ".join(exprs) + "]"
 
 
 DUCKDB = DuckDBDialect()

@@ -19,12 +19,26 @@ _TYPES = {"VARCHAR": "STRING", "TEXT": "STRING", "UBIGINT": "DECIMAL(20,0)",
           "HUGEINT": "DECIMAL(38,0)", "UINTEGER": "BIGINT", "REAL": "FLOAT"}
 _INTEGERS = ("TINYINT", "SMALLINT", "INT", "INTEGER", "BIGINT")
 _MISSING_TYPES = ("TIME", "TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE", "UUID", "INTERVAL", "BLOB")
+# A number written with a decimal point, outside quotes and names (1.0, .5, 2.5e-3).
+_SQL_TOKENS = re.compile(r"""'(?:[^'\\]|\\.)*'|`[^`]*`|[A-Za-z_][A-Za-z0-9_$]*"""
+                         r"""|(\d+\.\d*|\.\d+)([eE][+-]?\d+)?(?![A-Za-z0-9_])""")
 _ORDER_TERM = re.compile(r"^(.*?)(?:\s+(ASC|DESC))?(?:\s+NULLS\s+(FIRST|LAST))?$",
                          re.IGNORECASE | re.DOTALL)
 
 
 def spark_literal(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def decimal_literals_as_double(sql: str) -> str:
+    """``1.0`` → ``1.0D``, outside string literals and names. Both engines read ``1.0`` as
+    a DECIMAL, but DuckDB divides and averages decimals in DOUBLE, where Spark keeps a
+    DECIMAL of bounded scale: ``avg(CASE WHEN x THEN 1.0 ELSE 0.0 END)`` is 0.33333 on
+    Spark and 0.333… on DuckDB. Declarations are written with such literals, so the
+    statement is read with them as DOUBLE, which gives DuckDB's numbers to the last bits."""
+    def one(m: re.Match[str]) -> str:
+        return m.group(0) + "D" if m.group(1) is not None else m.group(0)
+    return _SQL_TOKENS.sub(one, sql)
 
 
 def _java_replacement(replacement: str) -> str:
@@ -89,6 +103,9 @@ class SparkDialect:
     def ident(self, name: str) -> str:
         return "`" + name.replace("`", "``") + "`"
 
+    def statement(self, sql: str) -> str:
+        return decimal_literals_as_double(sql)
+
     def _type(self, sql_type: str) -> str:
         key = " ".join(sql_type.upper().split())
         if key in _MISSING_TYPES:
@@ -98,6 +115,9 @@ class SparkDialect:
 
     def cast(self, expr: str, sql_type: str) -> str:
         return f"CAST({expr} AS {self._type(sql_type)})"
+
+    def sql_type(self, sql_type: str) -> str:
+        return self._type(sql_type)
 
     def regex_match(self, expr: str, pattern: str) -> str:
         # RLIKE finds a match anywhere; DuckDB's regexp_full_match needs the whole text,
@@ -184,8 +204,8 @@ class SparkDialect:
         return f"replace(format_number(CAST({expr} AS DOUBLE), {int(digits)}), ',', '')"
 
     def distinct_text_agg(self, expr: str, separator: str) -> str:
-        """Sorted; DuckDB's string_agg(DISTINCT) gives the same values in an order it
-        does not define."""
+        """Sorted, as DuckDB's spelling sorts them (Spark compares text byte by byte,
+        as DuckDB does)."""
         return (f"CASE WHEN count({expr}) > 0 THEN array_join(array_sort(collect_set({expr})), "
                 f"{spark_literal(separator)}) END")
 
@@ -210,6 +230,17 @@ class SparkDialect:
         items = f"collect_list(CASE WHEN {expr} IS NOT NULL THEN named_struct({fields}) END)"
         return (f"CASE WHEN count({expr}) > 0 THEN array_join(transform(array_sort({items}, "
                 f"(lhs, rhs) -> {compare}), item -> item.v), {spark_literal(separator)}) END")
+
+
+    def arg_max(self, value: str, key: str, tiebreak: str) -> str:
+        return f"max_by({value}, struct({key}, {tiebreak}))"
+
+    def sorted_distinct_list(self, expr: str) -> str:
+        return f"array_sort(collect_set({expr}))"
+
+    def text_list(self, *exprs: str) -> str:
+        # array() alone is an array of NULL type, which would not union with text.
+        return f"CAST(array({', '.join(exprs)}) AS ARRAY<STRING>)"
 
 
 SPARK: Dialect = SparkDialect()
