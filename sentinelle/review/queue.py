@@ -198,8 +198,11 @@ def list_alerts(session: Session, view: WarehouseView, user: User,
              AND list_contains(?, a.alert_no)""",
         [min(numbers), max(numbers), numbers])} if numbers else {}
     found = [by_number[n] for n in numbers]
-    total = int(view.scalar(
-        f"""SELECT count(*) FROM det_alerts a WHERE {" AND ".join(where)}""", params))
+    count_sql = f"""SELECT count(*) FROM det_alerts a WHERE {" AND ".join(where)}"""
+    if include or exclude or f.min_score is not None or f.corridor:
+        total = int(view.scalar(count_sql, params))
+    else:  # all alerts, or a role's: fixed while the warehouse is open (reader.py)
+        total = int(view.fact(f"queue total {f.role}", lambda: view.scalar(count_sql, params)))
     rows = [AlertRow(key=PartyKey(r["role"], r["provider"], r["party_id"]),
                      alert_no=r["alert_no"], name=r["name"], country=r["country"],
                      corridors=[c for c in r["corridors"] if c], payments=r["payments"],
