@@ -40,6 +40,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT / "bench-data" / "comms")
     parser.add_argument("--param", action="append", default=[])
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--section", default="comms-detection",
+                        help="the docs/benchmarks.md section to write (held-out seeds are "
+                             "written apart from the tuning seeds: comms-detection-held-out)")
     args = parser.parse_args()
     cli = [sys.executable, "-m", "sentinelle"]
     params = [x for p in args.param for x in ("--param", p)]
@@ -73,7 +76,7 @@ def main() -> None:
         db.unlink()
         print(seed, {r: {k: round(q.average_precision, 4) for k, q in v.items()}
                      for r, v in results[seed].items()}, counts[seed], flush=True)
-    publish("comms-detection", _page(args, results, counts, params), not args.no_write)
+    publish(args.section, _page(args, results, counts, params), not args.no_write)
 
 
 def _quality(db: Path, truth: Path) -> tuple[dict[str, RankQuality], dict[str, int]]:
@@ -108,9 +111,14 @@ def _page(args: argparse.Namespace, results: dict[int, dict[str, dict[str, RankQ
           counts: dict[int, dict[str, int]], params: list[str]) -> list[str]:
     seeds = sorted(results)
     command = (f"python bench/comms.py --scale {args.scale:g} --seeds "
-               + " ".join(map(str, seeds)) + "".join(f" --param {p}" for p in args.param))
+               + " ".join(map(str, seeds)) + "".join(f" --param {p}" for p in args.param)
+               + (f" --section {args.section}" if args.section != "comms-detection" else ""))
+    held_out = args.section.endswith("held-out")
     lines = [
-        "## Communications: what corroborated sessions change in detection",
+        "## Communications: what corroborated sessions change in detection"
+        + (" (held-out seeds)" if held_out else ""),
+        *(["", "Seeds never looked at while the sessions indicators' weight and ramp were "
+           "chosen (on seeds 1-3, above)."] if held_out else []),
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d} on {machine()} by `{command}`: each world "
         "detected on its parties without communications, then again after "
