@@ -18,12 +18,14 @@ CLEAN_SQL_TYPE = {
     "date": "DATE",
 }
 
-# How text columns are compressed on disk. DuckDB's automatic choice for text (a
-# dictionary with FSST) suits short closed lists of codes but is costly for values that
-# are nearly unique per row (identifiers, names, phones, accounts, raw text): at ten
-# million rows it was most of the write's CPU. zstd writes those faster and smaller
-# (docs/benchmarks.md, bench:ingest-s50); codes keep DuckDB's choice.
-CLOSED_VOCABULARY = {"currency", "country", "enum"}
+# How text columns are compressed on disk. DuckDB's own choice for text (a dictionary
+# with FSST) is costly to write for values that are nearly unique per row: at ten million
+# rows it was most of the insert's CPU. Those columns are stored with zstd, which writes
+# them in about half the CPU; everything else (names, which repeat per party, codes,
+# cities, descriptions) keeps DuckDB's choice, which stores repeated values smaller.
+# Measured in docs/ingest.md ("How rows are stored").
+ZSTD_TYPES = {"phone", "email", "account"}  # the clean value and the raw text
+ZSTD_RAW_TYPES = {"timestamp", "decimal"}  # only the raw text (the clean one is typed)
 TEXT_COMPRESSION = "zstd"
 
 PROVENANCE_COLUMNS = [
@@ -63,8 +65,12 @@ def table_columns(table: Table) -> list[tuple[str, str]]:
 
 
 def column_compression(table: Table) -> dict[str, str]:
-    """Column -> the compression method its DDL names; columns absent: DuckDB chooses."""
-    out = {col: TEXT_COMPRESSION for f in table.fields if f.type not in CLOSED_VOCABULARY
-           for col, sql_type in field_columns(f) if sql_type == "VARCHAR"}
-    out["extra"] = TEXT_COMPRESSION
+    """Column -> the compression method its DDL names; columns absent: DuckDB chooses.
+    Identifiers (string fields named ``*_id``) are nearly unique per row too."""
+    out: dict[str, str] = {}
+    for f in table.fields:
+        if f.type in ZSTD_TYPES or (f.type == "string" and f.name.endswith("_id")):
+            out.update({col: TEXT_COMPRESSION for col, _ in field_columns(f)})
+        elif f.type in ZSTD_RAW_TYPES:
+            out[f.name + "_raw"] = TEXT_COMPRESSION
     return out
