@@ -30,7 +30,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from sentinelle.errors import AuthError, NotFound, ReviewError
 from sentinelle.review import audit
@@ -355,7 +355,9 @@ def session_for_token(session: Session, token: str,
     if not token:
         return None
     now = _when(now)
-    row = session.get(LoginSession, _token_hash(token))
+    # Every request asks this: the session and its user in one query, not two.
+    row = session.get(LoginSession, _token_hash(token),
+                      options=[joinedload(LoginSession.user)])
     if row is None or row.ended_at is not None or row.expires_at <= now \
             or not row.user.active:
         return None
