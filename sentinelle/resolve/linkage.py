@@ -68,8 +68,8 @@ M: dict[str, tuple[float, ...]] = {
     "email": (0.06, 0.94),
     "account": (0.45, 0.55),
     "country": (0.95, 0.05),
-    # another given name and exactly the same payers, another given name and strangers
-    # in common, another given name and only family in common, the same relatives and no
+    # another name and exactly the same payers, another name and strangers in common,
+    # another name and only family in common, the same relatives and no
     # other, the same counterparties (a stranger among them), strangers in common, only
     # family in common, none
     "counterparties": (0.002, 0.15, 0.003, 0.35, 0.30, 0.05, 0.10, 0.045),
@@ -156,17 +156,19 @@ def comparisons() -> list[Any]:
             cll.ElseLevel(),
         ],
     )
-    # Who a party paid, or was paid by, read together with the given names. One phone
-    # and two given names is a facilitator collecting under a relative's name, paid by
+    # Who a party paid, or was paid by, read together with the names. One phone and two
+    # names is a facilitator collecting under a relative's name, paid by
     # foreign buyers with no family tie, some of whom pay both names (AUSTRAC: "a common
     # beneficiary ... sent by multiple customers") -- or an honest household, paid by
     # the same relatives abroad and nobody else. Apart, the fields would count the
     # household's shared phone and shared payers as two independent proofs.
-    # Only levels with counterparties in common look at the given names: a level that
-    # also required the given names to agree would have a u (two people at random
-    # sharing a given name) small enough to count the name's agreement a second time --
+    # Only levels with counterparties in common look at the names: a level that also
+    # required the names to agree would have a u (two people at random sharing a given
+    # name) small enough to count the name's agreement a second time --
     # two "keith white" with no payee in common got +3.8 bits from it.
-    other_given = "given_l IS DISTINCT FROM given_r"
+    # Another name: more than one slip apart ("tomasz kowalski" and "tomasz lewandowski",
+    # "abena" and "kwabena"), so that a name mistyped once reads as the same name.
+    other_given = "damerau_levenshtein(name_key_l, name_key_r) > 1"
     common = "len(list_intersect(counterparties_l, counterparties_r)) >= 1"
     strangers = "len(list_intersect(strangers_l, strangers_r)) >= 1"
     same = "counterparties_l = counterparties_r"
@@ -185,11 +187,11 @@ def comparisons() -> list[Any]:
             # u declared as well as m: random sampling meets this pattern among senders
             # who all pay one popular payee, not in households, and would make it count
             # for the match.
-            _sql(f"{other_given} AND {same}", "another given name, paid by the same "
+            _sql(f"{other_given} AND {same}", "another name, paid by the same "
                  "parties and no other").configure(**relatives),
             _sql(f"{other_given} AND {strangers}",
-                 "another given name, paid by the same strangers"),
-            _sql(f"{other_given} AND {common}", "another given name, only family in common"
+                 "another name, paid by the same strangers"),
+            _sql(f"{other_given} AND {common}", "another name, only family in common"
                  ).configure(**relatives),
             # Sharing a popular payee's custom says less than sharing a rare one's: a
             # term-frequency adjustment on the list, as for the name.

@@ -85,7 +85,7 @@ def test_an_honest_household_sharing_a_phone_stays_apart(world: Path) -> None:
               ON l.field = 'counterparties' AND l.gamma = p.gamma_counterparties
             WHERE p.record_id_l LIKE 'beneficiary:%' AND p.record_id_r LIKE 'beneficiary:%'
               AND p.blocked_on = 'phone'
-              AND l.label = 'another given name, paid by the same parties and no other'
+              AND l.label = 'another name, paid by the same parties and no other'
             """).fetchall()
     households = [p for p in pairs if truth.get(p[0]) != truth.get(p[1])]
     assert households, "no household sharing a phone in this world"
