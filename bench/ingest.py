@@ -52,11 +52,13 @@ def main() -> None:
     work = args.data / "run"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
+    load_before = os.getloadavg()[1]
     baseline = measure([sys.executable, "-c", BASELINE, str(work / "baseline.duckdb"), str(csv)])
     report = work / "ingest-output.txt"
     ours = measure(sentinelle + ["ingest", "transactions", str(csv), "--timings", "--db",
                                  str(work / "sentinelle.duckdb")],
                    env={**os.environ, "COLUMNS": "200"}, stdout=report)
+    load_after = os.getloadavg()[1]
     timings = report.read_text("utf-8").partition("Time per step")[2]
     steps = re.findall(r"│ \S+ +│ (.+?) +│ +([0-9.]+) │", timings)
     with duckdb.connect(str(work / "sentinelle.duckdb"), read_only=True) as con:
@@ -85,6 +87,11 @@ def main() -> None:
         "",
         f"Ratio {ratio:.2f}x DuckDB alone; target ≤ 3x and < 4 GiB: **{verdict}**. "
         f"Rows: read {read:,} = accepted {accepted:,} + quarantined {quarantined:,}.",
+        "",
+        f"Load average (5 min) {load_before:.1f} before the run and {load_after:.1f} after, "
+        f"on {os.cpu_count()} cores: other work shares the machine. Both runs are measured "
+        "in the same script, one after the other, which limits but does not remove that "
+        "noise; the ratio moves by a few tenths from run to run.",
     ]
     lines += timings_table(steps)
     if synth:
