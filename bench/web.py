@@ -7,9 +7,17 @@ million transactions; built by bench/detect.py when missing). Detection is re-ru
 copy with the alert threshold that gives the asked number of alerts (the issue asks for
 100,000; the synthetic world's own threshold gives about 9,000), then `sentinelle serve`
 runs in its own process over that copy and a fresh case database, and N simulated users
-sign in and, without pause, alternate between a page of the queue (random page, sometimes
-filtered) and a random alert's subject page. Reports latency percentiles per page kind and
-writes them to docs/benchmarks.md. Target (issue 4): p95 under 300 ms for both.
+sign in and alternate between a page of the queue (random page, sometimes filtered) and a
+random alert's subject page: without pause by default (a stress test: 20 users in a closed
+loop keep the server saturated, so latency is mostly waiting in line), or with ``--think S``
+an analyst's pause between clicks (exponential, mean S seconds: reading the page). Reports
+latency percentiles per page kind, the throughput and the CPU each request cost the server
+and the load client (which share the machine), and writes them to docs/benchmarks.md.
+Target (issue 4): p95 under 300 ms for both.
+
+``--reuse`` keeps the prepared warehouse of the previous run (bench-data/web/) when its
+alert count is the one asked for, instead of copying and detecting again (minutes); the
+case database is always new.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from urllib.parse import quote
 import duckdb
 import httpx
 import numpy as np
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, machine, publish  # noqa: E402
@@ -49,9 +58,17 @@ def prepare(args: argparse.Namespace) -> tuple[Path, float, list[tuple[str, str,
         subprocess.run([sys.executable, str(ROOT / "bench" / "detect.py"), "--scale",
                         str(args.scale), "--no-write"], check=True)
     work = args.data / "web"
+    db = work / "warehouse.duckdb"
+    if args.reuse and db.exists():
+        with duckdb.connect(str(db), read_only=True) as con:
+            alerts = con.execute("SELECT role, provider, party_id FROM det_alerts").fetchall()
+            threshold = con.execute("SELECT min(score) FROM det_alerts").fetchone()[0]
+        if abs(len(alerts) - args.alerts) <= 1:
+            for old in work.glob("cases.sqlite*"):
+                old.unlink()
+            return db, float(threshold), alerts
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    db = work / "warehouse.duckdb"
     shutil.copyfile(source, db)
     with duckdb.connect(str(db), read_only=True) as con:
         threshold = con.execute(
@@ -77,7 +94,8 @@ def make_users(db: Path, url: str, n: int) -> None:
 
 
 def user_loop(base: str, name: str, alerts: list[tuple[str, str, str]], pages: int,
-              stop: float, out: dict[str, list[float]], errors: list[str], seed: int) -> None:
+              stop: float, out: dict[str, list[float]], errors: list[str], seed: int,
+              think: float) -> None:
     rng = random.Random(seed)
     with httpx.Client(base_url=base, timeout=30) as http:
         login = http.post("/api/login", json={"username": name, "password": PASSWORD})
@@ -103,6 +121,9 @@ def user_loop(base: str, name: str, alerts: list[tuple[str, str, str]], pages: i
             else:
                 out[kind].append(elapsed)
             n += 1
+            if think > 0:  # reading the page before the next click
+                time.sleep(max(0.0, min(rng.expovariate(1 / think),
+                                        stop - time.perf_counter())))
 
 
 def main() -> None:
@@ -112,6 +133,11 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=1, help="sentinelle serve --workers")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="mean pause between a user's clicks, seconds (exponential); "
+                             "0: none, the stress test")
+    parser.add_argument("--reuse", action="store_true",
+                        help="reuse the prepared warehouse of the last run (bench-data/web/)")
     parser.add_argument("--data", type=Path, default=ROOT / "bench-data")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
@@ -139,14 +165,20 @@ def main() -> None:
         pages = max(1, len(alerts) // per_page)
         out: dict[str, list[float]] = {"queue": [], "subject": []}
         errors: list[str] = []
+        serving = psutil.Process(server.pid)
+        server_cpu = _cpu_seconds(serving)
+        client_cpu = time.process_time()
         stop = time.perf_counter() + args.seconds
         threads = [threading.Thread(target=user_loop, args=(
-            base, f"analyst{i:02d}", alerts, pages, stop, out, errors, i))
+            base, f"analyst{i:02d}", alerts, pages, stop, out, errors, i, args.think))
             for i in range(args.users)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
+        server_cpu = _cpu_seconds(serving) - server_cpu
+        client_cpu = time.process_time() - client_cpu
+        load = os.getloadavg()[0]  # anything else running on the machine shows here
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -160,14 +192,17 @@ def main() -> None:
         rows.append(f"| {kind} page | {len(ms):,} | {len(ms) / args.seconds:.1f} | {p50:.0f} | "
                     f"{p95:.0f} | {p99:.0f} | {ms.max():.0f} |")
     verdict = "meets" if all(verdicts) and not errors else "MISSES"
+    answered = sum(len(t) for t in out.values())
     with duckdb.connect(str(db), read_only=True) as con:
         txns = con.execute("SELECT count(*) FROM transactions").fetchone()[0]
     lines = [
-        f"## Web application: {args.users} users on the queue and subject pages",
+        f"## Web application: {args.users} users on the queue and subject pages"
+    + (f", pausing {args.think:g} s on average between clicks" if args.think else ""),
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d} on {machine()}, by "
         f"`python bench/web.py --scale {args.scale:g} --alerts {args.alerts} --users "
-        f"{args.users} --seconds {args.seconds:g} --workers {args.workers}`.",
+        f"{args.users} --seconds {args.seconds:g} --workers {args.workers}"
+        f"{f' --think {args.think:g}' if args.think else ''}`.",
         "",
         f"Warehouse: {txns:,} transactions, {len(alerts):,} alerts (detection re-run with "
         f"alert_threshold={threshold:.4g}, the score of the {args.alerts:,}th party, to reach "
@@ -175,16 +210,40 @@ def main() -> None:
         f"process(es)) with a SQLite case "
         f"database; {args.users} signed-in users in parallel, each alternating a queue page "
         "(random page of 50, a third filtered by role) and a random alert's subject page, "
-        "without pause. The client runs on the same 2 cores as the server.",
+        + (f"pausing between clicks as an analyst reading the page would (exponential, mean "
+           f"{args.think:g} s)" if args.think else
+           "without any pause (a stress test: the server is never idle, and most of a "
+           "request's time is waiting for the requests ahead of it)")
+        + ". The client runs on the same 2 cores as the server.",
         "",
         "| page | requests | per second | p50 ms | p95 ms | p99 ms | max ms |",
         "|---|---:|---:|---:|---:|---:|---:|",
         *rows,
         "",
+        f"{answered / args.seconds:.1f} requests per second in all. CPU per request: "
+        f"{server_cpu / max(answered, 1) * 1000:.1f} ms in the server, "
+        f"{client_cpu / max(answered, 1) * 1000:.1f} ms in the load client; with "
+        f"{os.cpu_count()} cores, {os.cpu_count()} s / (server + client CPU per request) is "
+        "the most requests per second the machine can answer. Load average (1 minute) at "
+        f"the end of the run: {load:.1f}, against {os.cpu_count()} cores: above about "
+        f"{(os.cpu_count() or 1) + 1}, other processes were competing for the cores.",
+        "",
         f"Errors: {len(errors)}{' (first: ' + errors[0] + ')' if errors else ''}. "
         f"Target: p95 under 300 ms for both pages: **{verdict}**.",
     ]
-    publish("web", lines, not args.no_write)
+    publish("web-think" if args.think else "web", lines, not args.no_write)
+
+
+def _cpu_seconds(process: psutil.Process) -> float:
+    """User and system CPU of a process and its children (the uvicorn workers)."""
+    total = 0.0
+    for p in (process, *process.children(recursive=True)):
+        try:
+            times = p.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
 
 
 if __name__ == "__main__":
