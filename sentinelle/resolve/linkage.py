@@ -101,8 +101,8 @@ EM_MIN_PAIRS = 100
 # Training (u and m) reads at most this many records, drawn by the hash of their ids
 # (the same on every run over the same records); the prior and the predictions read
 # them all. Among pairs blocked on a birth date, matches keep their share in a sample,
-# and a million records' birth-date block (25 million pairs) is more than EM needs.
-TRAIN_RECORDS = 200_000
+# and a million records' name block (51 million pairs) is more than EM needs.
+TRAIN_RECORDS = 100_000
 
 KNOWN_KINDS = "('sender', 'beneficiary', 'referral')"
 
@@ -324,12 +324,13 @@ def link(records: pa.Table, threshold: float, threads: int = 0) -> Linkage:
     trainer.training.estimate_probability_two_random_records_match(
         _rules(DETERMINISTIC), recall=DETERMINISTIC_RECALL)
     trainer.training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=SEED)
+    lap("training: u")
     for cols, rule in zip(EM_BLOCKING, _rules(EM_BLOCKING), strict=True):
         # A rule few pairs agree on teaches EM nothing (a small set with no shared
         # email): the m it would refine stays as declared, or as another rule learns it.
         if _pair_count(con, "er_train", cols) >= EM_MIN_PAIRS:
             trainer.training.estimate_parameters_using_expectation_maximisation(rule)
-    lap("training")
+    lap("training: m (EM)")
     linker = Linker("er_input", _floored(trainer.misc.save_model_to_json()),
                     DuckDBAPI(connection=con), set_up_basic_logging=False)
     linker.training.estimate_probability_two_random_records_match(
