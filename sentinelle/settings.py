@@ -41,6 +41,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("user", "", "Who runs the command, for provenance; empty means the login name."),
     Setting("reporting_entity", "", "YAML file of the reporting entity's settings for goAML and "
             "FinCEN reports (`sentinelle report settings` prints an example)."),
+    Setting("web_linger_ms", 1000, "Milliseconds the web application keeps the warehouse "
+            "open after the last request ends (an analyst's next click usually comes "
+            "sooner; a writer in another process takes the file at once: it declares itself "
+            "and readers let go); 0 closes it at once."),
     Setting("lexicon", "", "Your organisation's term list (UTF-8, one term per line) whose "
             "matches the web application's timeline highlights; none is shipped."),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,8 +13,12 @@ import duckdb
 from sentinelle.errors import WarehouseError
 from sentinelle.model import tables
 from sentinelle.warehouse.columns import column_compression, table_columns
+from sentinelle.warehouse.intent import declare, withdraw
 
 SCHEMA_VERSION = "1"
+# How long a writer waits for readers (the web application's requests in flight) to let
+# go of the file before giving up.
+WRITER_WAIT_S = 30.0
 
 # Tables that are not canonical data: what came in, what was refused, what was cleaned.
 SUPPORT_DDL = [
@@ -73,6 +78,7 @@ SUPPORT_DDL = [
 class Warehouse:
     path: Path
     con: duckdb.DuckDBPyConnection
+    intent: Path | None = None  # the writer's intent file (warehouse/intent.py)
 
     def execute(self, sql: str, params: Any = None) -> duckdb.DuckDBPyConnection:
         return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
@@ -93,6 +99,9 @@ class Warehouse:
 
     def close(self) -> None:
         self.con.close()
+        if self.intent is not None:
+            withdraw(self.intent)
+            self.intent = None
 
     def __enter__(self) -> Warehouse:
         return self
@@ -156,13 +165,30 @@ def open_warehouse(
     path = Path(path)
     if read_only:
         require_existing(path)
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.Error as exc:
-        raise WarehouseError(
-            f"cannot open the warehouse {path}: {exc}",
-            fix="check the path, and that no other Sentinelle command holds the file open",
-        ) from exc
+    # A writer tells the web application's readers to let go of the file, then waits for
+    # them (their requests in flight) to finish: see warehouse/intent.py.
+    intent = None if read_only else declare(path)
+    deadline = time.monotonic() + WRITER_WAIT_S
+    delay = 0.05
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.Error as exc:
+            # Held by a reader: another process's ("lock"), or this one's web application
+            # answering a request ("different configuration").
+            held = "lock" in str(exc).lower() or "different configuration" in str(exc)
+            if held and time.monotonic() < deadline:
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+                continue
+            if intent is not None:
+                withdraw(intent)
+            raise WarehouseError(
+                f"cannot open the warehouse {path}: {exc}",
+                fix="check the path, and that no other Sentinelle command holds the file "
+                    "open",
+            ) from exc
     con.execute(f"SET memory_limit = '{_size(memory_limit)}'")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
@@ -171,7 +197,7 @@ def open_warehouse(
     # Staging numbers CSV records by their order in the staged table (ingest/staging.py:
     # rowid + 2 is the line); a parallel load out of order would give wrong lines.
     con.execute("SET preserve_insertion_order = true")
-    wh = Warehouse(path, con)
+    wh = Warehouse(path, con, intent)
     if not read_only:
         for stmt in SUPPORT_DDL + canonical_ddl():
             con.execute(stmt)

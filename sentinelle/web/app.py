@@ -49,11 +49,14 @@ def default_files_dir(url: str, warehouse: Path) -> Path:
 
 
 def create_app(warehouse: Path, database_url: str | None = None,
-               files_dir: Path | None = None, secure_cookies: bool = True) -> FastAPI:
+               files_dir: Path | None = None, secure_cookies: bool = True,
+               linger_s: float | None = None) -> FastAPI:
     """The web application over a warehouse and a case database (migrated first).
 
     ``database_url`` is None for a SQLite file beside the warehouse; ``files_dir`` holds
-    the attached files (default: ``case-files`` beside the case database).
+    the attached files (default: ``case-files`` beside the case database); ``linger_s``
+    how long the warehouse stays open after the last request (default: the setting
+    ``web_linger_ms``).
     """
     url = case_db.database_url(database_url, Path(warehouse))
     _, sessions = case_db.open_cases(url)
@@ -63,7 +66,9 @@ def create_app(warehouse: Path, database_url: str | None = None,
                               "search, cases and the audit log. Errors always have the "
                               "shape {error, message, fix, details}.")
     app.state.sentinelle = AppState(
-        reader=WarehouseReader(Path(warehouse)), sessions=sessions,
+        reader=(WarehouseReader(Path(warehouse)) if linger_s is None
+                else WarehouseReader(Path(warehouse), linger_s=linger_s)),
+        sessions=sessions,
         files_dir=Path(files_dir) if files_dir else default_files_dir(url, Path(warehouse)),
         secure_cookies=secure_cookies, templates=environment())
     errors.install(app)

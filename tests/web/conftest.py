@@ -122,7 +122,9 @@ class Client:
 
 def make_site(folder: Path, warehouse: Path) -> Site:
     url = f"sqlite:///{folder / 'cases.sqlite'}"
-    app = create_app(warehouse, url)
+    # The tests read and write the warehouse file themselves between requests, in this
+    # process: the application lets go of it as soon as each request ends.
+    app = create_app(warehouse, url, linger_s=0)
     with open_cases(url)[1]() as session:
         for name, role in USERS.items():
             accounts.create_user(session, name, role, PASSWORD, display_name=name.title())

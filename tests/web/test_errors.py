@@ -81,7 +81,7 @@ def private_site(world: Path, tmp_path: Path) -> Site:
 
 def test_a_busy_warehouse_answers_503_then_recovers(private_site: Site) -> None:
     state = private_site.app.state.sentinelle
-    state.reader = WarehouseReader(private_site.warehouse, wait_s=0.3)
+    state.reader = WarehouseReader(private_site.warehouse, wait_s=0.3, linger_s=0)
     client = private_site.client("ana")
     holder = subprocess.Popen(
         [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "

@@ -18,7 +18,7 @@ from tests.web.conftest import PASSWORD, USERS, Site, form_token
 @pytest.fixture(scope="module")
 def pg_site(world: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with fresh_database() as url:
-        app = create_app(world, url)  # migrates the empty database first
+        app = create_app(world, url, linger_s=0)  # migrates the empty database first
         engine, sessions = open_cases(url)
         with sessions() as session:
             for name, role in USERS.items():

@@ -205,7 +205,7 @@ def test_decisions_made_before_resolution_follow_the_person(
             role="facilitator", provider=provider, party_id=party_id, decision="escalate",
             reason="decided on the party", decided_by=ana.id, decided_at=utcnow()))
         session.commit()
-        reader = WarehouseReader(resolved["db"])
+        reader = WarehouseReader(resolved["db"], linger_s=0)
         with reader.open() as view:
             page = subject_page(session, view, ana,
                                 PartyKey("facilitator", SUBJECT_PROVIDER, subject_id))
@@ -229,7 +229,7 @@ def test_reports_on_a_subject_hold_every_record(resolved: dict, con) -> None:
 
     subject_id, payments = _merged_alert(con, "facilitator")
     key = PartyKey("facilitator", SUBJECT_PROVIDER, subject_id)
-    with WarehouseReader(resolved["db"]).open() as view:
+    with WarehouseReader(resolved["db"], linger_s=0).open() as view:
         parties = subject_parties(view, key)
         data = gather(view, [key], scope="subject", reference=subject_id, title="Test",
                       target=f"facilitator/subject/{subject_id}")
