@@ -32,6 +32,9 @@ SETTINGS: tuple[Setting, ...] = (
         "Most memory DuckDB may use; larger work spills to disk (DuckDB size syntax).",
     ),
     Setting("threads", 0, "Threads DuckDB may use; 0 means one per core."),
+    Setting("engine", "duckdb", "Engine `sentinelle detect` runs on: duckdb (the warehouse "
+            "file) or spark (Parquet in and out, `--input`/`--output`; needs "
+            "`pip install 'sentinelle[spark]'` and Java 17)."),
     Setting("rates", "", "CSV of dated EUR reference rates replacing the shipped table."),
     Setting(
         "provider",

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table as RichTable
@@ -21,6 +22,9 @@ from sentinelle.detect.run import detect as run_detection
 from sentinelle.errors import DetectionError
 from sentinelle.settings import resolve
 from sentinelle.warehouse import Warehouse
+from sentinelle.warehouse.engine import DuckDBEngine, Engine, SparkEngine, export_parquet
+
+ENGINES = ("duckdb", "spark")
 
 IndicatorsOption = Annotated[list[Path] | None, typer.Option(
     "--indicators", help="An organisation's own indicator file (YAML), added to the "
@@ -71,18 +75,28 @@ def detect(
         "--subjects/--parties", help="Score the subjects entity resolution found, or each "
         "provider's parties (default: subjects once sentinelle resolve has run).",
         show_default=False)] = None,
+    engine: Annotated[str | None, typer.Option(
+        "--engine", help="duckdb (the warehouse file) or spark (Parquet: --input and "
+        "--output); default: the setting engine.", show_default=False)] = None,
+    input_dir: Annotated[Path | None, typer.Option(
+        "--input", help="Spark: the directory of Parquet tables to read "
+        "(sentinelle export parquet --out DIR writes them).")] = None,
+    output_dir: Annotated[Path | None, typer.Option(
+        "--output", help="Spark: the directory to publish results in; DIR/current/ "
+        "holds the last run's tables, DIR/det_runs/ every run.")] = None,
 ) -> None:
     """Score every sender as a buyer and every beneficiary as a facilitator; raise alerts."""
     catalogue = _catalogue(indicators, param)
-    settings = resolve({"db": str(db) if db else None})
+    settings = resolve({"db": str(db) if db else None, "engine": engine})
     models = _adopted(scorer, database_url, Path(settings["db"]))
-    with warehouse(db) as wh, progress_bar() as bar:
+    with _engine(settings["engine"], db, input_dir, output_dir) as target, \
+            progress_bar() as bar:
         task = bar.add_task("detection", total=len(STEPS))
 
         def on_step(name: str) -> None:
             bar.update(task, description=name, completed=STEPS.index(name))
 
-        run = run_detection(wh, catalogue, user=settings["user"], models=models,
+        run = run_detection(target, catalogue, user=settings["user"], models=models,
                             on_step=on_step, subjects=subjects)
         bar.update(task, description="done", completed=len(STEPS))
     table = RichTable(title=f"Detection run {run.run_id} ({run.scorer})")
@@ -99,6 +113,31 @@ def detect(
             steps.add_row(name, f"{seconds:.1f}")
         console.print(steps)
     console.print("Top alerts: sentinelle alerts; one party in full: sentinelle explain ID.")
+
+
+@contextmanager
+def _engine(name: str, db: Path | None, input_dir: Path | None,
+            output_dir: Path | None) -> Iterator[Engine]:
+    """The engine detection runs on; Spark (and pyspark) only when asked for."""
+    if name not in ENGINES:
+        raise DetectionError(f"unknown engine {name!r} (option --engine, setting engine)",
+                             fix="use " + " or ".join(ENGINES))
+    if name == "duckdb":
+        if input_dir or output_dir:
+            raise DetectionError("--input and --output are for --engine spark",
+                                 fix="DuckDB reads and writes the warehouse: use --db")
+        with warehouse(db) as wh:
+            yield DuckDBEngine(wh)
+        return
+    if input_dir is None or output_dir is None:
+        raise DetectionError("--engine spark reads Parquet and writes Parquet",
+                             fix="add --input DIR (sentinelle export parquet --out DIR "
+                                 "writes it) and --output DIR")
+    from sentinelle.warehouse.spark import session_for_command
+
+    session: Any
+    with session_for_command() as session:
+        yield SparkEngine(session, input_dir, output_dir)
 
 
 def _adopted(scorer: str, database_url: str | None, warehouse_path: Path) -> dict | None:
@@ -325,6 +364,21 @@ def export_scores(
                                  for p, r, s, k, why, prov in batch)
                 n += len(batch)
     console.print(f"wrote {n:,} scored parties to {out}")
+
+
+@export_app.command("parquet")
+def export_parquet_tables(
+    out: Annotated[Path, typer.Option("--out", help="Directory to write NAME.parquet in.")],
+    db: DbOption = None,
+) -> None:
+    """The tables detection reads, as Parquet files for sentinelle detect --engine spark.
+
+    transactions and referrals; comm_sessions, er_records and er_clusters where they exist.
+    """
+    with warehouse(db, viewing=("export parquet", str(out))) as wh:
+        written = export_parquet(wh, out)
+    for path in written:
+        console.print(f"wrote {path}")
 
 
 

@@ -125,6 +125,10 @@ class SparkEngine:
 
     def __init__(self, session: Any, inputs: Path, output: Path) -> None:
         self.session = session
+        # Spark 3.5 keeps, in a checkpointed frame, the constraints its query implied;
+        # over the scoring formulas they grow so large that planning a join of a few
+        # such tables took 50 s for 40 rows (det_links). Detection needs none of them.
+        session.conf.set("spark.sql.constraintPropagation.enabled", "false")
         self.dialect: Dialect = SPARK
         self.output = Path(output)
         self._kept: dict[str, Any] = {}

@@ -11,6 +11,8 @@ import importlib
 import shutil
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -63,6 +65,21 @@ def local_session(warehouse_dir: Path | None = None, cores: int = 2,
                             value=str(error).splitlines()[0] if str(error) else None) from error
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+@contextmanager
+def session_for_command(warehouse_dir: Path | None = None) -> Iterator[Any]:
+    """The Spark session a command runs on: the one already active in this process
+    (spark-submit's, or a test's), left running; else a local one, stopped afterwards."""
+    active = require_pyspark().SparkSession.getActiveSession()
+    if active is not None:
+        yield active
+        return
+    session = local_session(warehouse_dir)
+    try:
+        yield session
+    finally:
+        session.stop()
 
 
 def collect(session: Any, sql: str) -> list[tuple[Any, ...]]:
