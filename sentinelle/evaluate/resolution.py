@@ -125,7 +125,7 @@ def measure_world(out: Path, scale: float, seed: int, threads: int = 2) -> list[
         detect(wh, catalogue, user="measure")
         before = {role: _figures(wh, role, people, threshold) for role in ROLES}
         resolve(wh, user="measure", threads=threads)
-        detect(wh, catalogue, user="measure")
+        detect(wh, catalogue, user="measure", subjects=True)
         after = {role: _figures(wh, role, people, threshold) for role in ROLES}
     return [Effect(seed, role, int(before[role]["people"]), int(before[role]["positives"]),
                    before[role]["ap"], after[role]["ap"], before[role]["top1"],

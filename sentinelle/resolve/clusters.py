@@ -8,6 +8,12 @@ judged not the same into one cluster through others (a cannot-link constraint). 
 judged *unsure* is left to the model. Where people's judgements contradict each other
 (A = B, B = C, but A ≠ C), the "same" judgements win and the contradiction is reported.
 
+A referral never bridges: the model may put a referral with a sender or a beneficiary, but
+not join two clusters that both hold payment records through a referral. A tip carrying a
+name and a country matches every namesake; without this rule three men called James Smith,
+each paying through his own account, became one subject through one referral about any
+of them. Payment records are joined only by their own pairs (or by a person's judgement).
+
 A subject id is ``subj-`` and 16 hex digits of the MD5 of the cluster's smallest record id:
 the same records give the same id on every run (``DuckDBDialect.subject_id`` computes the
 same digest in SQL).
@@ -40,13 +46,24 @@ class Clustering:
     joined_by_judgement: int = 0
     joined_by_model: int = 0
     refused_by_judgement: int = 0  # model pairs over the threshold kept apart by people
+    refused_bridges: int = 0  # a referral that would have joined two payment clusters
     contradictions: list[tuple[str, str]] = field(default_factory=list)
+
+
+REFERRAL_PREFIX = "referral:"
 
 
 class _UnionFind:
     def __init__(self, items: Iterable[str]) -> None:
         self.parent = {x: x for x in items}
         self.members: dict[str, set[str]] = {}  # root -> records with a cannot-link
+        # root -> whether the cluster holds a payment record (not only referrals)
+        self.payments = {x: not x.startswith(REFERRAL_PREFIX) for x in self.parent}
+
+    def add(self, x: str) -> None:
+        if x not in self.parent:
+            self.parent[x] = x
+            self.payments[x] = not x.startswith(REFERRAL_PREFIX)
 
     def find(self, x: str) -> str:
         root = x
@@ -63,6 +80,7 @@ class _UnionFind:
         if len(self.members.get(ra, ())) < len(self.members.get(rb, ())):
             ra, rb = rb, ra
         self.parent[rb] = ra
+        self.payments[ra] = self.payments[ra] or self.payments.pop(rb, False)
         moved = self.members.pop(rb, set())
         if moved:
             self.members.setdefault(ra, set()).update(moved)
@@ -74,8 +92,8 @@ def cluster(records: Iterable[str], pairs: Iterable[tuple[str, str, float]],
     people's ``judgements`` (pair → same / not_same / unsure)."""
     uf = _UnionFind(records)
     for a, b in judgements:
-        uf.parent.setdefault(a, a)
-        uf.parent.setdefault(b, b)
+        uf.add(a)
+        uf.add(b)
     apart: dict[str, set[str]] = {}
     for (a, b), verdict in judgements.items():
         if verdict == NOT_SAME:
@@ -106,10 +124,16 @@ def cluster(records: Iterable[str], pairs: Iterable[tuple[str, str, float]],
         if judged == NOT_SAME or (judged != SAME and kept_apart(a, b)):
             out.refused_by_judgement += 1
             continue
-        if uf.find(a) != uf.find(b):
-            uf.union(a, b)
-            out.joined_by_model += 1
-            by_model.update((a, b))
+        ra, rb = uf.find(a), uf.find(b)
+        if ra == rb:
+            continue
+        referral = a.startswith(REFERRAL_PREFIX) or b.startswith(REFERRAL_PREFIX)
+        if referral and uf.payments[ra] and uf.payments[rb]:
+            out.refused_bridges += 1
+            continue
+        uf.union(a, b)
+        out.joined_by_model += 1
+        by_model.update((a, b))
     groups: dict[str, list[str]] = {}
     for x in uf.parent:
         groups.setdefault(uf.find(x), []).append(x)

@@ -78,3 +78,21 @@ def test_subject_ids_are_stable_and_match_sql() -> None:
 
 def test_pair_order() -> None:
     assert pair("b", "a") == pair("a", "b") == ("a", "b")
+
+
+def test_a_referral_never_bridges_two_payment_clusters() -> None:
+    """A tip with a name and a country matches every namesake: it joins the most probable
+    one, and does not make the others the same man."""
+    records = ["referral:Interpol:1", "sender:A:1", "sender:B:2", "referral:FBI:9"]
+    pairs = [("referral:Interpol:1", "sender:A:1", 0.97),
+             ("referral:Interpol:1", "sender:B:2", 0.95),
+             ("referral:FBI:9", "referral:Interpol:1", 0.99)]
+    result = cluster(records, pairs, {}, 0.9)
+    assert groups(result) == {frozenset({"referral:Interpol:1", "sender:A:1", "referral:FBI:9"}),
+                              frozenset({"sender:B:2"})}
+    assert result.refused_bridges == 1
+    # Payment records joined by their own pair, and a person's judgement, still join.
+    direct = cluster(records, [*pairs, ("sender:A:1", "sender:B:2", 0.93)], {}, 0.9)
+    assert len(groups(direct)) == 1
+    judged = cluster(records, pairs, {("referral:Interpol:1", "sender:B:2"): SAME}, 0.9)
+    assert frozenset({"referral:Interpol:1", "sender:B:2"}) <= max(groups(judged), key=len)

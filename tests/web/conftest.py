@@ -69,7 +69,7 @@ def resolved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
             "SELECT role || '/' || provider || '/' || party_id, payments FROM det_scores"
         ).fetchall())
         resolve(wh, user="test", threads=2)
-        after = detect(wh, load_catalogue(), user="test")
+        after = detect(wh, load_catalogue(), user="test", subjects=True)
     return {"db": db, "folder": folder, "before": before, "after": after, "parties": parties}
 
 
