@@ -23,6 +23,7 @@ from sentinelle.resolve.subjects import SUBJECT_PROVIDER
 from sentinelle.review import access, audit
 from sentinelle.review.models import HandleLink, User
 from sentinelle.review.reader import WarehouseView
+from sentinelle.review.undoing import undo_row
 
 __all__ = ["active", "attach", "for_party", "undo"]
 
@@ -80,20 +81,8 @@ def attach(session: Session, view: WarehouseView, user: User, *, platform: str, 
 def undo(session: Session, user: User, link_id: int, reason: str, *,
          ip: str | None = None) -> HandleLink:
     """Mark a link undone, with who, when and why; it stays in the history."""
-    access.require(user, "judge_records")
-    found = session.get(HandleLink, link_id)
-    if found is None:
-        raise NotFound(f"no handle link {link_id}")
-    if found.undone_at is not None:
-        raise ReviewError(f"handle link {link_id} is already undone")
-    reason = (reason or "").strip()
-    if not reason:
-        raise ReviewError("undoing a link needs a reason", fix="say why, in a few words")
-    found.undone_by, found.undone_at, found.undo_reason = user.id, audit.utcnow(), reason
-    audit.record(session, action="undo_handle_link", user=user, target=_target(found), ip=ip,
-                 detail={"link": found.id, "reason": reason})
-    session.commit()
-    return found
+    return undo_row(session, user, HandleLink, link_id, reason, noun="handle link",
+                    action="undo_handle_link", ip=ip, describe=lambda h: (_target(h), {}))
 
 
 def active(session: Session) -> list[Attached]:

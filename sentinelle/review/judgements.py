@@ -22,6 +22,7 @@ from sentinelle.resolve.clusters import pair
 from sentinelle.review import access, audit
 from sentinelle.review.models import VERDICTS, RecordJudgement, User
 from sentinelle.review.reader import WarehouseView
+from sentinelle.review.undoing import undo_row
 
 __all__ = ["REVIEW_BAND", "PairView", "effective", "judge", "pair_view", "uncertain_pairs",
            "undo"]
@@ -31,10 +32,6 @@ __all__ = ["REVIEW_BAND", "PairView", "effective", "judge", "pair_view", "uncert
 REVIEW_BAND = (0.5, 0.99)
 _RECORD_COLUMNS = ("record_id", "kind", "source", "source_id", "name", "birth_date", "phone",
                    "email", "account", "country")
-
-
-def _now() -> Any:
-    return audit.utcnow()
 
 
 def effective(session: Session) -> dict[tuple[str, str], str]:
@@ -178,7 +175,7 @@ def judge(session: Session, view: WarehouseView, user: User, a: str, b: str, ver
                               "WHERE record_id_l = ? AND record_id_r = ?", [left, right])
     run = view.scalar("SELECT max(run_id) FROM er_runs")
     made = RecordJudgement(record_l=left, record_r=right, verdict=verdict, reason=reason,
-                           judged_by=user.id, judged_at=_now(),
+                           judged_by=user.id, judged_at=audit.utcnow(),
                            match_probability=None if probability is None else float(probability),
                            resolve_run=run)
     session.add(made)
@@ -193,18 +190,6 @@ def judge(session: Session, view: WarehouseView, user: User, a: str, b: str, ver
 def undo(session: Session, user: User, judgement_id: int, reason: str, *,
          ip: str | None = None) -> RecordJudgement:
     """Mark a judgement undone, with who, when and why; it stays in the history."""
-    access.require(user, "judge_records")
-    found = session.get(RecordJudgement, judgement_id)
-    if found is None:
-        raise NotFound(f"no judgement {judgement_id}")
-    if found.undone_at is not None:
-        raise ReviewError(f"judgement {judgement_id} is already undone")
-    reason = (reason or "").strip()
-    if not reason:
-        raise ReviewError("undoing a judgement needs a reason", fix="say why, in a few words")
-    found.undone_by, found.undone_at, found.undo_reason = user.id, _now(), reason
-    audit.record(session, action="undo_judgement", user=user,
-                 target=f"{found.record_l}|{found.record_r}", ip=ip,
-                 detail={"judgement": found.id, "verdict": found.verdict, "reason": reason})
-    session.commit()
-    return found
+    return undo_row(session, user, RecordJudgement, judgement_id, reason, noun="judgement",
+                    action="undo_judgement", ip=ip,
+                    describe=lambda j: (f"{j.record_l}|{j.record_r}", {"verdict": j.verdict}))

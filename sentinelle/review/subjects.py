@@ -170,7 +170,9 @@ def subject_page(session: Session, view: WarehouseView, user: User, key: PartyKe
     state = session.scalars(select(AlertState).where(
         AlertState.role == key.role, AlertState.provider == key.provider,
         AlertState.party_id == key.party_id)).first()
-    payments = _payments(view, key)
+    keys = _keys(view, key)  # read once: the payments, cases and decisions all use them
+    payments = _payments(view, key, [(k.provider, k.party_id) for k in
+                                     (keys[1:] if key.provider == SUBJECT_PROVIDER else keys)])
     total, counterparties = _counterparties(view, key, payments, counterparty_limit)
     return Subject(
         key=key, name=row["name"], country=row["country"], payments=row["payments"],
@@ -195,11 +197,11 @@ def subject_page(session: Session, view: WarehouseView, user: User, key: PartyKe
                WHERE m.role = ? AND m.provider = ? AND m.party_id = ?
                ORDER BY r.received_at, m.referral_id""", args) if key in _referred(view)
         else [],
-        cases=_cases(session, user, _keys(view, key)),
+        cases=_cases(session, user, keys),
         records=_records(view, key),
         status=state.status if state else "new",
         assignee=state.assignee.username if state and state.assignee else None,
-        decisions=_decisions(session, _keys(view, key)),
+        decisions=_decisions(session, keys),
     )
 
 
@@ -220,7 +222,8 @@ def _identity_column(side: str, f: str) -> str:
     return f"{side}_{f}{'_raw' if f == 'name' else ''}"
 
 
-def _payments(view: WarehouseView, key: PartyKey) -> list[Payment]:
+def _payments(view: WarehouseView, key: PartyKey,
+              members: list[tuple[str, str]]) -> list[Payment]:
     """The party's payments, found by the index on its id column (built by detection).
     DuckDB uses an index only when the filter is on the indexed column alone, so the
     provider is compared here. Column names come from the declarations above.
@@ -231,8 +234,6 @@ def _payments(view: WarehouseView, key: PartyKey) -> list[Payment]:
     side, other = key.side, OTHER_SIDE[key.side]
     cols = list(dict.fromkeys(
         [*_PAYMENT_COLUMNS, *(_identity_column(side, f) for f in IDENTITY_FIELDS[side])]))
-    members = (_members(view, side, key.party_id) if key.provider == SUBJECT_PROVIDER
-               else [(key.provider, key.party_id)])
     out: list[Payment] = []
     for provider, party_id in members:
         rows = view.rows(f"SELECT {', '.join(cols)} FROM transactions WHERE {side}_id = ?",
