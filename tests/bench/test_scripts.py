@@ -26,3 +26,14 @@ def test_synth_benchmark_runs(tmp_path):
         [sys.executable, str(ROOT / "bench" / "synth.py"), "--scale", "0.02", "--no-write"],
         capture_output=True, text=True, timeout=600, check=True)
     assert "| 0.02 |" in result.stdout
+
+
+@pytest.mark.slow
+def test_outofcore_benchmark_runs_and_reconciles(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "outofcore.py"), "--providers", "2",
+         "--scale", "0.02", "--no-write", "--data", str(tmp_path)],
+        capture_output=True, text=True, timeout=600, check=True)
+    # Two providers' files, every row accepted, both keys unique across providers.
+    assert "2 providers' exports" in result.stdout and "quarantined 0" in result.stdout
+    assert "| `sentinelle detect` |" in result.stdout and "prepare payments" in result.stdout
