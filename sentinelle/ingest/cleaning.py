@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from sentinelle.model import Field, Table
 from sentinelle.warehouse.columns import AS_GIVEN, eur_columns
-from sentinelle.warehouse.dialect import DuckDBDialect, quote_ident, string_literal
+from sentinelle.warehouse.dialect import DUCKDB, Dialect
 
 # ISO 8601 date-time with an offset: date, time, offset (Z or ±hh[:mm]).
 TIMESTAMP_RE = (
@@ -56,29 +56,34 @@ REASONS = {
 }
 
 
-def q(name: str) -> str:
-    return quote_ident(name)
+def raw_col(f: Field, d: Dialect = DUCKDB) -> str:
+    return d.ident("r_" + f.name)
 
 
-def raw_col(f: Field) -> str:
-    return q("r_" + f.name)
-
-
-def phone_key(d: DuckDBDialect, raw: str) -> str:
+def phone_key(d: Dialect, raw: str) -> str:
     """A phone without its layout: "+33 6 12-34" and "+33612 34" are parsed once."""
     return d.regex_replace_all(raw, PHONE_LAYOUT_RE, "")
 
 
-def region_raw_col(f: Field) -> str:
-    return q("g_" + f.name)
+def region_raw_col(f: Field, d: Dialect = DUCKDB) -> str:
+    return d.ident("g_" + f.name)
 
 
 class CleaningCompiler:
-    """Renders the cleaning query for one table, for one dialect."""
+    """Renders the cleaning query for one table, for one dialect: every name, literal,
+    cast and regular expression goes through ``dialect``, so one compiler serves DuckDB
+    and Spark."""
 
-    def __init__(self, table: Table, dialect: DuckDBDialect) -> None:
+    def __init__(self, table: Table, dialect: Dialect) -> None:
         self.table = table
         self.d = dialect
+        self.q = dialect.ident
+
+    def _raw(self, f: Field) -> str:
+        return raw_col(f, self.d)
+
+    def _region_raw(self, f: Field) -> str:
+        return region_raw_col(f, self.d)
 
     # -- layer 1 -----------------------------------------------------------------------
     def raw_view(self, staged: dict[str, str]) -> str:
@@ -86,18 +91,18 @@ class CleaningCompiler:
         cols = []
         for f in self.table.fields:
             src = staged.get(f.name)  # staging already trimmed it (see staging._tidy)
-            expr = "CAST(NULL AS VARCHAR)" if src is None else q(src)
-            cols.append(f"{expr} AS {raw_col(f)}")
+            expr = self.d.cast("NULL", "VARCHAR") if src is None else self.q(src)
+            cols.append(f"{expr} AS {self._raw(f)}")
         inner = f"SELECT *, {', '.join(cols)} FROM stg"
         phones = []
         for f in self.table.fields:
             if f.type == "phone":
-                region = (f"coalesce({raw_col(self.table.field(f.region_from))}, '')"
+                region = (f"coalesce({self._raw(self.table.field(f.region_from))}, '')"
                           if f.region_from else "''")
-                phones.append(f"{region} AS {region_raw_col(f)}")
+                phones.append(f"{region} AS {self._region_raw(f)}")
         if not phones:
-            return f"CREATE OR REPLACE TEMP VIEW stg_r AS {inner}"
-        return f"CREATE OR REPLACE TEMP VIEW stg_r AS SELECT *, {', '.join(phones)} FROM ({inner})"
+            return self.d.temp_view("stg_r", inner)
+        return self.d.temp_view("stg_r", f"SELECT *, {', '.join(phones)} FROM ({inner})")
 
     # -- layer 2 -----------------------------------------------------------------------
     def _parts(self, fields: list[Field]) -> str:
@@ -105,63 +110,67 @@ class CleaningCompiler:
         joins: list[str] = []
         for f in fields:
             if f.type == "timestamp":
-                g = self.d.regex_groups(raw_col(f), TIMESTAMP_RE, ["d", "t", "o"])
-                cols.append(f"{g} AS {q('tg_' + f.name)}")
+                g = self.d.regex_groups(self._raw(f), TIMESTAMP_RE, ["d", "t", "o"])
+                cols.append(f"{g} AS {self.q('tg_' + f.name)}")
             if f.type in MAPPED_TYPES:
-                m = q("m_" + f.name)
+                m = self.q("m_" + f.name)
                 if f.type == "phone":
-                    cond = (f"{m}.raw = {raw_col(f)} AND "
-                            f"{m}.region_raw = {region_raw_col(f)}")
+                    cond = (f"{m}.raw = {self._raw(f)} AND "
+                            f"{m}.region_raw = {self._region_raw(f)}")
                 else:
-                    cond = f"{m}.raw = {raw_col(f)}"
+                    cond = f"{m}.raw = {self._raw(f)}"
                 joins.append(f"LEFT JOIN {MAPPED_TYPES[f.type]} {m} ON {cond}")
                 outputs = (("folded", "surname") if f.type == "name"
                            else ("clean", "reason"))
-                cols += [f"{m}.{o} AS {q(o + '_' + f.name)}" for o in outputs]
+                cols += [f"{m}.{o} AS {self.q(o + '_' + f.name)}" for o in outputs]
         extra = (", " + ", ".join(cols)) if cols else ""
         joined = f"SELECT stg_r.*{extra} FROM stg_r {' '.join(joins)}"
         # Values several clean expressions need, computed once here.
         once = []
         for f in fields:
             if f.type == "timestamp":
-                g, o = q("tg_" + f.name), f"{q('tg_' + f.name)}.o"
+                g = self.q("tg_" + f.name)
+                o = f"{g}.o"
                 local = self.d.try_cast(f"{g}.d || ' ' || replace({g}.t, ',', '.')", "TIMESTAMP")
+                offset_mm = self.d.try_cast(
+                    f"nullif(substr(replace({o}, ':', ''), 4, 2), '')", "INTEGER")
                 minutes = (
                     f"CASE WHEN {o} IN ('Z', 'z') THEN 0 WHEN {o} = '' THEN NULL ELSE "
                     f"(CASE WHEN substr({o}, 1, 1) = '-' THEN -1 ELSE 1 END) * "
-                    f"(CAST(substr({o}, 2, 2) AS INTEGER) * 60 + coalesce(TRY_CAST(nullif("
-                    f"substr(replace({o}, ':', ''), 4, 2), '') AS INTEGER), 0)) END")
-                once += [f"{local} AS {q('lt_' + f.name)}", f"{minutes} AS {q('om_' + f.name)}"]
+                    f"(CAST(substr({o}, 2, 2) AS INTEGER) * 60 + coalesce({offset_mm}, 0)) END")
+                once += [f"{local} AS {self.q('lt_' + f.name)}",
+                         f"{minutes} AS {self.q('om_' + f.name)}"]
             elif f.type == "decimal":
-                r = raw_col(f)
+                r = self._raw(f)
                 once.append(f"CASE WHEN {self.d.regex_match(r, DECIMAL_RE)} THEN "
-                            f"{self.d.try_cast(r, 'DECIMAL(18,4)')} END AS {q('dn_' + f.name)}")
+                            f"{self.d.try_cast(r, 'DECIMAL(18,4)')} END "
+                            f"AS {self.q('dn_' + f.name)}")
         return f"SELECT *, {', '.join(once)} FROM ({joined}) j" if once else joined
 
     # -- layer 3 -----------------------------------------------------------------------
     def _clean_exprs(self, f: Field) -> dict[str, str]:
         """Warehouse column -> expression over the parts layer."""
-        d, r = self.d, raw_col(f)
+        d, r = self.d, self._raw(f)
 
         def m(output: str) -> str:  # a mapping table's output, as the parts layer names it
-            return q(output + "_" + f.name)
+            return self.q(output + "_" + f.name)
 
         if f.type in AS_GIVEN:
             return {f.name: r}
         out: dict[str, str] = {}
         if f.type == "timestamp":
-            local, minutes = q("lt_" + f.name), q("om_" + f.name)
+            local, minutes = self.q("lt_" + f.name), self.q("om_" + f.name)
             ok = f"abs({minutes}) <= {MAX_OFFSET_MIN}"
             out[f.name] = f"CASE WHEN {ok} THEN {d.minus_minutes(local, minutes)} END"
             out[f.name + "_offset_min"] = (
                 f"CASE WHEN {ok} AND {local} IS NOT NULL THEN CAST({minutes} AS SMALLINT) END")
         elif f.type == "decimal":
-            num = q("dn_" + f.name)
+            num = self.q("dn_" + f.name)
             out[f.name] = f"CASE WHEN {num} > 0 THEN {num} END"
         elif f.type == "date":
             out[f.name] = f"CASE WHEN {d.regex_match(r, DATE_RE)} THEN {d.try_cast(r, 'DATE')} END"
         elif f.type == "enum":
-            values = ", ".join(string_literal(v) for v in f.values)
+            values = ", ".join(self.d.literal(v) for v in f.values)
             out[f.name] = f"CASE WHEN lower({r}) IN ({values}) THEN lower({r}) END"
         elif f.type == "email":
             out[f.name] = f"CASE WHEN {d.regex_match(r, EMAIL_RE)} THEN lower({r}) END"
@@ -177,21 +186,21 @@ class CleaningCompiler:
 
     # -- layer 4 -----------------------------------------------------------------------
     def _problem(self, f: Field) -> str:
-        raw = q(f.name if f.type in AS_GIVEN else f.name + "_raw")
+        raw = self.q(f.name if f.type in AS_GIVEN else f.name + "_raw")
         parts = []
         if f.required:
-            parts.append(f"WHEN {raw} IS NULL THEN {string_literal(MISSING)}")
+            parts.append(f"WHEN {raw} IS NULL THEN {self.d.literal(MISSING)}")
         else:
             parts.append(f"WHEN {raw} IS NULL THEN NULL")  # absent is not a problem
         if f.type not in AS_GIVEN:
             if f.type in ("phone", "country", "currency"):
-                reason = f"coalesce({q('_why_' + f.name)}, 'cannot be cleaned')"
+                reason = f"coalesce({self.q('_why_' + f.name)}, 'cannot be cleaned')"
             elif f.type == "enum":
-                reason = string_literal("not one of: " + ", ".join(f.values))
+                reason = self.d.literal("not one of: " + ", ".join(f.values))
             else:
-                reason = string_literal(REASONS[f.type])
-            parts.append(f"WHEN {q(f.name)} IS NULL THEN {reason}")
-        return f"CASE {' '.join(parts)} END" if parts else "CAST(NULL AS VARCHAR)"
+                reason = self.d.literal(REASONS[f.type])
+            parts.append(f"WHEN {self.q(f.name)} IS NULL THEN {reason}")
+        return f"CASE {' '.join(parts)} END" if parts else self.d.cast("NULL", "VARCHAR")
 
     def _clean_select(self, fields: list[Field], provider_default: str | None) -> list[str]:
         out = []
@@ -199,7 +208,7 @@ class CleaningCompiler:
             for col, expr in self._clean_exprs(f).items():
                 if f.name == "provider" and col == "provider" and provider_default:
                     expr = f"coalesce({expr}, {provider_default})"
-                out.append(f"{expr} AS {q(col)}")
+                out.append(f"{expr} AS {self.q(col)}")
         return out
 
     def _row_hash(self, provider_default: str | None) -> str:
@@ -207,15 +216,15 @@ class CleaningCompiler:
         raws = []
         for f in self.table.fields:
             if f.name == "provider" and provider_default:
-                raws.append(f"coalesce({raw_col(f)}, {provider_default})")
+                raws.append(f"coalesce({self._raw(f)}, {provider_default})")
             else:
-                raws.append(f"coalesce({raw_col(f)}, '')")
+                raws.append(f"coalesce({self._raw(f)}, '')")
         return self.d.row_hash("concat_ws(chr(31), " + ", ".join(raws) + ")")
 
     def stored_row_hash(self, alias: str) -> str:
         """The same digest computed from a warehouse row's stored raw values (the provider
         column holds the default a row was given), so it need not be stored."""
-        raws = [f"coalesce({alias}.{q(f.name if f.type in AS_GIVEN else f.name + '_raw')}, '')"
+        raws = [f"coalesce({alias}.{self.q(f.name if f.type in AS_GIVEN else f.name + '_raw')}, '')"
                 for f in self.table.fields]
         return self.d.row_hash("concat_ws(chr(31), " + ", ".join(raws) + ")")
 
@@ -227,16 +236,18 @@ class CleaningCompiler:
         keys = [self.table.field(k) for k in self.table.key]
         fields = required + [f for f in keys if f not in required]
         select = ["_line", *self._clean_select(fields, provider_default)]
-        problems = [f"{self._problem(f)} AS {q('_p_' + f.name)}" for f in required]
+        problems = [f"{self._problem(f)} AS {self.q('_p_' + f.name)}" for f in required]
         bad = "coalesce(" + ", ".join(
-            f"CASE WHEN {q('_p_' + f.name)} IS NOT NULL THEN '{f.name}' END"
+            f"CASE WHEN {self.q('_p_' + f.name)} IS NOT NULL THEN {self.d.literal(f.name)} END"
             for f in required) + ")"
         everything = "concat_ws('; ', " + ", ".join(
-            f"CASE WHEN {q('_p_' + f.name)} IS NOT NULL THEN '{f.name}: ' || "
-            f"{q('_p_' + f.name)} END" for f in required) + ")"
-        kept = ["_line", *(q(k) for k in self.table.key)]
+            f"CASE WHEN {self.q('_p_' + f.name)} IS NOT NULL THEN "
+            f"{self.d.literal(f.name + ': ')} || {self.q('_p_' + f.name)} END"
+            for f in required) + ")"
+        kept = ["_line", *(self.q(k) for k in self.table.key)]
         if eur_columns(self.table):  # so that a missing rate is found without a scan
-            kept += ['currency AS _currency', 'CAST("timestamp" AS DATE) AS _day']
+            kept += ["currency AS _currency",
+                     f"CAST({self.q('timestamp')} AS DATE) AS _day"]
         keep = ", ".join(kept)
         return (f"SELECT {keep}, {bad} AS _bad, nullif({everything}, '') AS _all_problems "
                 f"FROM (SELECT *, {', '.join(problems)} FROM ("
@@ -257,19 +268,19 @@ class CleaningCompiler:
     def note_reason(self, f: Field, alias: str) -> tuple[str, str]:
         """(reason SQL, join SQL) for a cleaning note on optional field ``f``, over the
         warehouse table aliased ``alias``: mapped types take their mapping's reason."""
-        raw = f"{alias}.{q(f.name + '_raw')}"
+        raw = f"{alias}.{self.q(f.name + '_raw')}"
         if f.type in ("country", "currency"):
             table = MAPPED_TYPES[f.type]
             return ("coalesce(n.reason, 'cannot be cleaned')",
                     f"LEFT JOIN {table} n ON n.raw = {raw}")
         if f.type == "phone":
-            region = (f"coalesce({alias}.{q(f.region_from + '_raw')}, '')"
+            region = (f"coalesce({alias}.{self.q(f.region_from + '_raw')}, '')"
                       if f.region_from else "''")
             return ("coalesce(n.reason, 'cannot be cleaned')",
                     f"LEFT JOIN map_phone n ON n.raw = {raw} AND n.region_raw = {region}")
         if f.type == "enum":
-            return string_literal("not one of: " + ", ".join(f.values)), ""
-        return string_literal(REASONS[f.type]), ""
+            return self.d.literal("not one of: " + ", ".join(f.values)), ""
+        return self.d.literal(REASONS[f.type]), ""
 
     def optional_checked(self) -> list[Field]:
         """Optional fields whose cleaning can fail: their problems become notes."""

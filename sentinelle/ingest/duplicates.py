@@ -2,6 +2,8 @@
 
 The first row with a key stays as it is; a later one is quarantined — "identical" when its
 raw text is the same (a re-sent row), "different content; not overwritten" otherwise.
+The two queries are compiled for a dialect: DuckDB keeps their results as temporary
+tables (``find_duplicates``), the Spark ingest as checkpointed views (``ingest/spark.py``).
 """
 
 from __future__ import annotations
@@ -9,28 +11,25 @@ from __future__ import annotations
 import duckdb
 
 from sentinelle.model import Table
-from sentinelle.warehouse.dialect import quote_ident
+from sentinelle.warehouse.dialect import DUCKDB, Dialect
 
 
-def find_duplicates(con: duckdb.DuckDBPyConnection, table: Table, row_hash_sql: str,
-                    stored_hash_sql: str, params: dict[str, str]) -> None:
-    """Create ``dups(_line, reason)`` from ``checks`` (rows with no problem only).
+def duplicate_queries(table: Table, row_hash_sql: str, stored_hash_sql: str,
+                      d: Dialect = DUCKDB) -> tuple[str, str]:
+    """(``dup_candidates``, ``dups``): the lines whose key is seen twice or is already
+    stored, then ``dups(_line, reason)`` from ``checks`` (rows with no problem only).
 
-    The digest of a row's raw text is computed here only for the rows whose key is seen
-    twice; ``row_hash_sql`` gives ``(_line, _row_hash)`` for every staged row, and
-    ``stored_hash_sql`` the same digest over a warehouse row aliased ``t``."""
-    key = ", ".join(quote_ident(k) for k in table.key)
-    on = " AND ".join(f"t.{quote_ident(k)} = c.{quote_ident(k)}" for k in table.key)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE dup_candidates AS
-        WITH c AS (SELECT _line, {key} FROM checks WHERE _bad IS NULL),
+    The digest of a row's raw text is computed only for the candidates; ``row_hash_sql``
+    gives ``(_line, _row_hash)`` for every staged row, and ``stored_hash_sql`` the same
+    digest over a stored row aliased ``t``."""
+    key = ", ".join(d.ident(k) for k in table.key)
+    on = " AND ".join(f"t.{d.ident(k)} = c.{d.ident(k)}" for k in table.key)
+    candidates = f"""WITH c AS (SELECT _line, {key} FROM checks WHERE _bad IS NULL),
         repeated AS (SELECT {key} FROM c GROUP BY ALL HAVING count(*) > 1)
         SELECT c._line FROM c SEMI JOIN repeated USING ({key})
-        UNION SELECT c._line FROM c SEMI JOIN {table.name} t ON {on}""")
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE dups AS
-        WITH ok AS (
-            SELECT c._line, {', '.join('c.' + quote_ident(k) for k in table.key)}, h._row_hash
+        UNION SELECT c._line FROM c SEMI JOIN {table.name} t ON {on}"""
+    dups = f"""WITH ok AS (
+            SELECT c._line, {', '.join('c.' + d.ident(k) for k in table.key)}, h._row_hash
             FROM checks c JOIN dup_candidates d USING (_line)
             JOIN ({row_hash_sql}) h ON h._line = c._line),
         repeated AS (SELECT {key} FROM ok GROUP BY ALL HAVING count(*) > 1),
@@ -55,5 +54,13 @@ def find_duplicates(con: duckdb.DuckDBPyConnection, table: Table, row_hash_sql: 
                      || ' with different content; not overwritten' END AS reason
             FROM ok JOIN {table.name} t ON {on.replace("c.", "ok.")})
         SELECT _line, min(reason) AS reason FROM
-            (SELECT * FROM within UNION ALL SELECT * FROM existing) GROUP BY _line""",
-        params or None)
+            (SELECT * FROM within UNION ALL SELECT * FROM existing) GROUP BY _line"""
+    return candidates, dups
+
+
+def find_duplicates(con: duckdb.DuckDBPyConnection, table: Table, row_hash_sql: str,
+                    stored_hash_sql: str, params: dict[str, str]) -> None:
+    """Create the temporary tables ``dup_candidates`` and ``dups`` (see above)."""
+    candidates, dups = duplicate_queries(table, row_hash_sql, stored_hash_sql)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE dup_candidates AS {candidates}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE dups AS {dups}", params or None)

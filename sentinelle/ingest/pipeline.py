@@ -27,7 +27,7 @@ from sentinelle.ingest.staging import Staged, stage
 from sentinelle.model import Table, load_table
 from sentinelle.warehouse import Warehouse
 from sentinelle.warehouse.connection import drop_lookup_indexes
-from sentinelle.warehouse.dialect import DUCKDB, quote_ident
+from sentinelle.warehouse.dialect import DUCKDB, Dialect, quote_ident
 from sentinelle.warehouse.rates import load_rates
 
 Progress = Callable[[str], None]
@@ -163,19 +163,21 @@ def _extra_positions(header: list[str], table: Table) -> list[int]:
     return [i for i, h in enumerate(header) if h.lower() not in canonical]
 
 
-def _provider_param(table: Table) -> str | None:
-    return "$default_provider" if any(f.name == "provider" for f in table.fields) else None
+def _provider_param(table: Table, d: Dialect = DUCKDB) -> str | None:
+    return d.param("default_provider") if any(f.name == "provider" for f in table.fields) \
+        else None
 
 
 def _clean_query(compiler: CleaningCompiler, table: Table, header: list[str],
                  default_provider: str) -> tuple[str, dict[str, str]]:
     """The clean query and its bound parameters: a file's column names are data."""
+    d = compiler.d
     params: dict[str, str] = {}
-    if _provider_param(table):
+    if _provider_param(table, d):
         params["default_provider"] = default_provider
     extras = _extra_positions(header, table)
     for i in extras:
         params[f"k{i}"] = header[i]
-    extra_json = ("json_object(" + ", ".join(f"$k{i}, c{i}" for i in extras) + ")"
-                  if extras else "CAST(NULL AS VARCHAR)")
-    return compiler.clean_query(extra_json, _provider_param(table)), params
+    extra_json = (d.json_object([(d.param(f"k{i}"), f"c{i}") for i in extras])
+                  if extras else d.cast("NULL", "VARCHAR"))
+    return compiler.clean_query(extra_json, _provider_param(table, d)), params

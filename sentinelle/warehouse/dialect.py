@@ -59,6 +59,9 @@ class Dialect(Protocol):
     def arg_max(self, value: str, key: str, tiebreak: str) -> str: ...
     def sorted_distinct_list(self, expr: str) -> str: ...
     def text_list(self, *exprs: str) -> str: ...
+    def param(self, name: str) -> str: ...
+    def json_object(self, pairs: list[tuple[str, str]]) -> str: ...
+    def round_to(self, expr: str, digits: int) -> str: ...
 
 
 class DuckDBDialect:
@@ -182,6 +185,21 @@ class DuckDBDialect:
     def text_list(self, *exprs: str) -> str:
         """A list of text values (possibly empty)."""
         return "[" + ", ".join(exprs) + "]"
+
+    # --- ingestion -------------------------------------------------------------------
+    def param(self, name: str) -> str:
+        """A named parameter, bound when the statement runs (a value a user gave)."""
+        return f"${name}"
+
+    def json_object(self, pairs: list[tuple[str, str]]) -> str:
+        """A JSON object of (key, value) text expressions, in order, NULL values kept as
+        ``null``, written without spaces: ``{"a":"x","b":null}``."""
+        return "json_object(" + ", ".join(f"{k}, {v}" for k, v in pairs) + ")"
+
+    def round_to(self, expr: str, digits: int) -> str:
+        """A DOUBLE rounded to ``digits`` decimals as DuckDB does: the exact binary value
+        times 10^digits, rounded half away from zero (1.005 → 1.0: it is 1.00499…)."""
+        return f"round({expr}, {int(digits)})"
 
 
 DUCKDB = DuckDBDialect()

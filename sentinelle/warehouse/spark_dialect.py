@@ -242,5 +242,21 @@ class SparkDialect:
         # array() alone is an array of NULL type, which would not union with text.
         return f"CAST(array({', '.join(exprs)}) AS ARRAY<STRING>)"
 
+    # --- ingestion -------------------------------------------------------------------
+    def param(self, name: str) -> str:
+        return f":{name}"
+
+    def json_object(self, pairs: list[tuple[str, str]]) -> str:
+        # A map keeps its keys in order and writes a NULL value as null, as DuckDB's
+        # json_object does (a struct's NULL fields would be left out).
+        return "to_json(map(" + ", ".join(f"{k}, {v}" for k, v in pairs) + "))"
+
+    def round_to(self, expr: str, digits: int) -> str:
+        """Spark's round(x, 2) rounds the shortest decimal text of x half up (1.005 →
+        1.01), DuckDB the exact binary value times 100 (1.0049999… → 1.0). Rounding x * 100
+        to a whole number agrees: the text of a double is k.5 only when the double is."""
+        scale = f"{10 ** int(digits)}D"
+        return f"(round(CAST({expr} AS DOUBLE) * {scale}, 0) / {scale})"
+
 
 SPARK: Dialect = SparkDialect()
