@@ -35,6 +35,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("engine", "duckdb", "Engine `sentinelle detect` runs on: duckdb (the warehouse "
             "file) or spark (Parquet in and out, `--input`/`--output`; needs "
             "`pip install 'sentinelle[spark]'` and Java 17)."),
+    Setting("spark_driver_memory", "4g", "Memory of the Spark driver when Sentinelle starts "
+            "its own local Spark session, where the driver does all the work (Spark size "
+            "syntax: 4g, 512m). Ignored under spark-submit: pass --driver-memory there."),
+    Setting("spark_cores", 0, "Cores Sentinelle's own local Spark session uses; 0 means one "
+            "per core. Ignored under spark-submit, where the cluster's executors work."),
+    Setting("spark_shuffle_partitions", 0, "Partitions each Spark shuffle writes "
+            "(spark.sql.shuffle.partitions); 0 means two per core of the local session, "
+            "and under spark-submit leaves the session's own value. On a cluster, about "
+            "three per executor core, or one per 128 MB shuffled."),
     Setting("rates", "", "CSV of dated EUR reference rates replacing the shipped table."),
     Setting(
         "provider",

@@ -78,12 +78,15 @@ def detect(
     engine: Annotated[str | None, typer.Option(
         "--engine", help="duckdb (the warehouse file) or spark (Parquet: --input and "
         "--output); default: the setting engine.", show_default=False)] = None,
-    input_dir: Annotated[Path | None, typer.Option(
-        "--input", help="Spark: the directory of Parquet tables to read "
-        "(sentinelle export parquet --out DIR writes them).")] = None,
-    output_dir: Annotated[Path | None, typer.Option(
-        "--output", help="Spark: the directory to publish results in; DIR/current/ "
-        "holds the last run's tables, DIR/det_runs/ every run.")] = None,
+    input_dir: Annotated[str | None, typer.Option(
+        "--input", help="Spark: the directory or Hadoop-compatible URI (hdfs://, s3a://, "
+        "abfss://, gs://) of the Parquet tables to read (sentinelle export parquet "
+        "--out DIR writes them).")] = None,
+    output_dir: Annotated[str | None, typer.Option(
+        "--output", help="Spark: the directory or URI to publish results in: "
+        "DIR/runs/ID/ holds each run's tables, DIR/CURRENT the id of the last, "
+        "DIR/det_runs/ every run (sentinelle results load DIR reads them into the "
+        "warehouse).")] = None,
 ) -> None:
     """Score every sender as a buyer and every beneficiary as a facilitator; raise alerts."""
     catalogue = _catalogue(indicators, param)
@@ -116,8 +119,8 @@ def detect(
 
 
 @contextmanager
-def _engine(name: str, db: Path | None, input_dir: Path | None,
-            output_dir: Path | None) -> Iterator[Engine]:
+def _engine(name: str, db: Path | None, input_dir: str | None,
+            output_dir: str | None) -> Iterator[Engine]:
     """The engine detection runs on; Spark (and pyspark) only when asked for."""
     if name not in ENGINES:
         raise DetectionError(f"unknown engine {name!r} (option --engine, setting engine)",

@@ -7,16 +7,13 @@ results so that readers see the previous run or the new one, never half of each.
 
 ``DuckDBEngine`` wraps the warehouse file: temporary tables, and results replaced in one
 transaction, as detection has always done. ``SparkEngine`` wraps a Spark session over a
-directory of Parquet inputs and writes each run's results as Parquet under an output
-directory, switched to in one rename. PySpark is imported only by ``SparkEngine``'s
-callers (``warehouse/spark.py``), never here.
+location of Parquet inputs and writes each run's results as Parquet under an output
+location, a local path or a Hadoop-compatible URI (``warehouse/publish.py``). PySpark is
+imported only by ``SparkEngine``'s callers (``warehouse/spark.py``), never here.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import uuid
 import warnings
 from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime
@@ -26,6 +23,7 @@ from typing import Any, Protocol
 from sentinelle.errors import WarehouseError
 from sentinelle.warehouse.connection import Warehouse, create_lookup_indexes
 from sentinelle.warehouse.dialect import DUCKDB, Dialect
+from sentinelle.warehouse.publish import HadoopFiles, child, location_uri, publish_run
 from sentinelle.warehouse.spark_dialect import SPARK
 
 Columns = Sequence[tuple[str, str]]
@@ -33,7 +31,6 @@ Columns = Sequence[tuple[str, str]]
 # What a Spark run reads, each from <input>/<name>.parquet (a file or a directory of
 # files): the canonical tables, and what resolution and session pairing wrote, if any.
 SPARK_INPUTS = ("transactions", "referrals", "comm_sessions", "er_records", "er_clusters")
-CURRENT = "current"  # <output>/current: the directory of the last published run
 
 
 class Engine(Protocol):
@@ -113,30 +110,32 @@ class DuckDBEngine:
 
 
 class SparkEngine:
-    """A Spark session reading Parquet from ``inputs`` and writing Parquet to ``output``.
+    """A Spark session reading Parquet from ``inputs`` and writing Parquet to ``output``,
+    each a local path or a Hadoop-compatible URI.
 
-    Results land in ``output/runs/<run id>/<table>/``; ``output/current`` is a symbolic
-    link to the last published run, replaced by one rename (atomic on a POSIX file
-    system), so a reader of ``current`` never sees a run half written. ``det_runs`` keeps
-    every run, one Parquet file appended per run, in ``output/det_runs/``.
+    Results land in ``output/runs/<run id>/<table>/``; ``output/CURRENT`` names the run
+    to read, switched once every table is written (``warehouse/publish.py``).
+    ``det_runs`` keeps every run, one Parquet file appended per run, in
+    ``output/det_runs/``.
     """
 
     name = "spark"
 
-    def __init__(self, session: Any, inputs: Path, output: Path) -> None:
+    def __init__(self, session: Any, inputs: str | Path, output: str | Path) -> None:
         self.session = session
         # Spark 3.5 keeps, in a checkpointed frame, the constraints its query implied;
         # over the scoring formulas they grow so large that planning a join of a few
         # such tables took 50 s for 40 rows (det_links). Detection needs none of them.
         session.conf.set("spark.sql.constraintPropagation.enabled", "false")
         self.dialect: Dialect = SPARK
-        self.output = Path(output)
+        self.output = location_uri(output)
         self._kept: dict[str, Any] = {}
         found = False
+        source = HadoopFiles(session, inputs)
         for table in SPARK_INPUTS:
-            path = Path(inputs) / f"{table}.parquet"
-            if path.exists():
-                session.read.parquet(str(path)).createOrReplaceTempView(table)
+            uri = child(source.uri, f"{table}.parquet")
+            if source.exists(uri):
+                session.read.parquet(uri).createOrReplaceTempView(table)
                 found = found or table == "transactions"
         if not found:
             raise WarehouseError(f"no transactions.parquet in {inputs}",
@@ -184,31 +183,16 @@ class SparkEngine:
 
     def publish(self, run_id: str, tables: dict[str, str | None],
                 appended: dict[str, tuple[Columns, list[Sequence[Any]]]]) -> None:
-        """Write the run's tables under its own directory, append its log rows, then
-        point ``current`` at it and remove the previous run's directory. A table mapped
-        to ``None`` is simply not written. A failure before the switch removes the new
-        directory and leaves ``current`` as it was."""
-        runs = self.output / "runs"
-        staging = runs / run_id
-        runs.mkdir(parents=True, exist_ok=True)
-        try:
-            for name, select in tables.items():
-                if select is not None:
-                    self._sql(select).write.parquet(str(staging / name))
-            for name, (columns, rows) in appended.items():
-                self.load_rows(f"det_append_{name}", columns, rows)
-                self.session.table(f"det_append_{name}").coalesce(1).write.mode(
-                    "append").parquet(str(self.output / name))
-        except Exception:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        current = self.output / CURRENT
-        previous = os.readlink(current) if current.is_symlink() else None
-        link = self.output / f".{CURRENT}-{uuid.uuid4().hex[:8]}"
-        os.symlink(Path("runs") / run_id, link)
-        os.replace(link, current)
-        if previous is not None and Path(previous).name != run_id:
-            shutil.rmtree(self.output / previous, ignore_errors=True)
+        """Write the run's tables under its own directory and append its log rows, then
+        make it the current run (``warehouse/publish.py``). A table mapped to ``None`` is
+        simply not written."""
+        frames = {name: self._sql(select) for name, select in tables.items()
+                  if select is not None}
+        logs = {}
+        for name, (columns, rows) in appended.items():
+            self.load_rows(f"det_append_{name}", columns, rows)
+            logs[name] = self._kept[f"det_append_{name}"]
+        publish_run(self.session, self.output, run_id, frames, logs)
 
     def index(self, only: Collection[str] | None = None) -> None:
         """Nothing: Parquet has no indexes; the published tables are written sorted by
@@ -231,5 +215,5 @@ def export_parquet(wh: Warehouse, directory: Path) -> list[Path]:
     return written
 
 
-__all__ = ["CURRENT", "SPARK_INPUTS", "DuckDBEngine", "Engine", "SparkEngine",
+__all__ = ["SPARK_INPUTS", "DuckDBEngine", "Engine", "SparkEngine",
            "export_parquet"]

@@ -8,6 +8,8 @@ tests and a single machine use; a cluster gets its session from spark-submit ins
 from __future__ import annotations
 
 import importlib
+import os
+import re
 import shutil
 import tempfile
 import warnings
@@ -17,7 +19,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from sentinelle.errors import SentinelleError
+from sentinelle.errors import SentinelleError, SettingsError
+from sentinelle.settings import resolve
 
 INSTALL = "pip install 'sentinelle[spark]'"
 
@@ -35,23 +38,57 @@ def require_pyspark() -> ModuleType:
                             "not installed", fix=INSTALL, value=str(error)) from error
 
 
-def local_session(warehouse_dir: Path | None = None, cores: int = 2,
-                  app_name: str = "sentinelle") -> Any:
+def local_conf(cores: int = 0, driver_memory: str = "4g",
+               shuffle_partitions: int = 0) -> dict[str, str]:
+    """The sizes of a local session, from the settings spark_cores, spark_driver_memory
+    and spark_shuffle_partitions (0: one per core; two per core). Every problem is named
+    at once, before Java starts."""
+    problems = []
+    if cores < 0:
+        problems.append(f"spark_cores={cores}: 0 (one per core) or more")
+    if shuffle_partitions < 0:
+        problems.append(f"spark_shuffle_partitions={shuffle_partitions}: 0 (two per core) "
+                        "or more")
+    if not re.fullmatch(r"[1-9][0-9]*[kmgt]?", driver_memory.strip().lower()):
+        problems.append(f"spark_driver_memory={driver_memory!r}: a size such as 4g or 512m")
+    if problems:
+        raise SettingsError("some Spark settings are not valid", details=problems,
+                            fix="set them as SENTINELLE_SPARK_CORES, "
+                                "SENTINELLE_SPARK_DRIVER_MEMORY, "
+                                "SENTINELLE_SPARK_SHUFFLE_PARTITIONS")
+    used = cores or os.cpu_count() or 1
+    return {"spark.master": f"local[{used}]",
+            "spark.driver.memory": driver_memory.strip().lower(),
+            "spark.sql.shuffle.partitions": str(shuffle_partitions or 2 * used)}
+
+
+def local_session(warehouse_dir: Path | None = None, cores: int | None = None,
+                  app_name: str = "sentinelle", driver_memory: str | None = None,
+                  shuffle_partitions: int | None = None) -> Any:
     """A Spark session in local mode on this machine: no UI, no network beyond loopback,
     few shuffle partitions (the default 200 makes small jobs slow), times in UTC so that a
-    TIMESTAMP means what it means in the DuckDB warehouse (naive UTC)."""
+    TIMESTAMP means what it means in the DuckDB warehouse (naive UTC). Sizes not given
+    come from the settings (``local_conf``); the driver's memory applies only when this
+    call starts Spark's JVM."""
+    settings = resolve()
+    sizes = local_conf(
+        settings["spark_cores"] if cores is None else cores,
+        settings["spark_driver_memory"] if driver_memory is None else driver_memory,
+        settings["spark_shuffle_partitions"] if shuffle_partitions is None
+        else shuffle_partitions)
     sql = require_pyspark()
     if shutil.which("java") is None:
         raise EngineMissing("the Spark engine needs a Java runtime (17) and none is on PATH",
                             fix="install Java 17 (Debian: apt-get install openjdk-17-jre-headless)")
     where = warehouse_dir or Path(tempfile.mkdtemp(prefix="sentinelle-spark-"))
     builder = (
-        sql.SparkSession.builder.master(f"local[{int(cores)}]").appName(app_name)
+        sql.SparkSession.builder.master(sizes["spark.master"]).appName(app_name)
+        .config("spark.driver.memory", sizes["spark.driver.memory"])
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.driver.host", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", str(2 * int(cores)))
+        .config("spark.sql.shuffle.partitions", sizes["spark.sql.shuffle.partitions"])
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.warehouse.dir", str(where / "warehouse"))
         .config("spark.local.dir", str(where / "tmp"))
@@ -70,9 +107,13 @@ def local_session(warehouse_dir: Path | None = None, cores: int = 2,
 @contextmanager
 def session_for_command(warehouse_dir: Path | None = None) -> Iterator[Any]:
     """The Spark session a command runs on: the one already active in this process
-    (spark-submit's, or a test's), left running; else a local one, stopped afterwards."""
+    (spark-submit's, or a test's), left running, its sizes the cluster's except a
+    spark_shuffle_partitions that is set; else a local one, stopped afterwards."""
     active = require_pyspark().SparkSession.getActiveSession()
     if active is not None:
+        partitions = resolve()["spark_shuffle_partitions"]
+        if partitions > 0:
+            active.conf.set("spark.sql.shuffle.partitions", str(partitions))
         yield active
         return
     session = local_session(warehouse_dir)
