@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
@@ -11,8 +12,11 @@ from rich.table import Table as RichTable
 
 from sentinelle.cli import comms as comms_cli
 from sentinelle.cli.common import DbOption, console, progress_bar, warehouse
+from sentinelle.errors import SettingsError
 from sentinelle.ingest import FileReport, ingest_paths
 from sentinelle.settings import resolve
+
+ENGINES = ("duckdb", "spark")
 
 app = typer.Typer(help="Load files into the warehouse; every row accepted or quarantined.",
                   no_args_is_help=True)
@@ -22,13 +26,37 @@ PathsArg = Annotated[list[Path], typer.Argument(help="Files or folders (CSV or P
 
 TimingsOption = Annotated[bool, typer.Option(
     "--timings", help="After the summary, show how long each step of each file took.")]
+EngineOption = Annotated[str | None, typer.Option(
+    "--engine", help="duckdb (the warehouse file) or spark (Parquet under --output); "
+    "default: the setting engine.", show_default=False)]
+OutputOption = Annotated[Path | None, typer.Option(
+    "--output", help="Spark: the directory to write Parquet in (DIR/transactions.parquet, "
+    "quarantine, cleaning notes, ingest_files), which sentinelle detect --engine spark "
+    "--input DIR reads.")]
+
+
+def _spark_output(engine: str, db: Path | None, output: Path | None) -> Path | None:
+    """Where Spark writes, or None for the DuckDB warehouse; a wrong mix says why."""
+    if engine not in ENGINES:
+        raise SettingsError(f"unknown engine {engine!r} (option --engine, setting engine)",
+                            fix="use " + " or ".join(ENGINES))
+    if engine == "duckdb":
+        if output is not None:
+            raise SettingsError("--output is for --engine spark",
+                                fix="DuckDB writes the warehouse: use --db")
+        return None
+    if output is None or db is not None:
+        raise SettingsError("--engine spark writes Parquet under --output, not a warehouse",
+                            fix="add --output DIR (and leave out --db)")
+    return output
 
 
 def _run(table: str, paths: list[Path], db: Path | None, timings: bool = False,
-         **options: object) -> None:
-    settings = resolve({"db": str(db) if db else None})
+         engine: str | None = None, output: Path | None = None, **options: object) -> None:
+    settings = resolve({"db": str(db) if db else None, "engine": engine})
+    spark_output = _spark_output(settings["engine"], db, output)
     steps: list[tuple[str, str, float]] = []  # (file, step, started at)
-    with warehouse(db) as wh, progress_bar() as bar:
+    with ExitStack() as stack, progress_bar() as bar:
         files = bar.add_task("files", total=None)
         step = bar.add_task("", total=None)
 
@@ -41,8 +69,18 @@ def _run(table: str, paths: list[Path], db: Path | None, timings: bool = False,
             bar.update(step, description=f"  {what}")
             steps.append((steps[-1][0] if steps else "", what, time.perf_counter()))
 
-        reports = ingest_paths(wh, table, paths, user=settings["user"], on_file=on_file,
-                               progress=on_step, **options)  # type: ignore[arg-type]
+        if spark_output is None:
+            wh = stack.enter_context(warehouse(db))
+            reports = ingest_paths(wh, table, paths, user=settings["user"], on_file=on_file,
+                                   progress=on_step, **options)  # type: ignore[arg-type]
+        else:  # pyspark only when asked for
+            from sentinelle.ingest.spark import ingest_paths_spark
+            from sentinelle.warehouse.spark import session_for_command
+
+            session = stack.enter_context(session_for_command())
+            reports = ingest_paths_spark(session, table, paths, spark_output,
+                                         user=settings["user"], on_file=on_file,
+                                         progress=on_step, **options)  # type: ignore[arg-type]
         bar.update(files, completed=len(reports), total=len(reports))
         bar.update(step, description="  done", visible=False)
         steps.append(("", "", time.perf_counter()))
@@ -106,6 +144,8 @@ def transactions(
         help="With --mapping: the CSV's delimiter, over the mapping's and detection.")] = None,
     sheet: Annotated[str | None, typer.Option(
         help="With --mapping: the Excel sheet to read.")] = None,
+    engine: EngineOption = None,
+    output: OutputOption = None,
 ) -> None:
     """Ingest transaction files: the canonical layout (docs/model.md), a provider's export
     with --mapping (docs/mappings.md), or ISO 20022 XML (docs/iso20022.md)."""
@@ -119,13 +159,14 @@ def transactions(
     _run("transactions", paths, db, timings, default_provider=settings["provider"],
          rates=Path(settings["rates"]) if settings["rates"] else None,
          stager_for=stager_for(loaded, format, ReadOptions(encoding, delimiter, sheet)),
-         more_suffixes=more_suffixes(loaded))
+         more_suffixes=more_suffixes(loaded), engine=engine, output=output)
 
 
 @app.command()
-def referrals(paths: PathsArg, db: DbOption = None, timings: TimingsOption = False) -> None:
+def referrals(paths: PathsArg, db: DbOption = None, timings: TimingsOption = False,
+              engine: EngineOption = None, output: OutputOption = None) -> None:
     """Ingest referral files (tips from NCMEC, Interpol, Europol, an FIU, partner police)."""
-    _run("referrals", paths, db, timings)
+    _run("referrals", paths, db, timings, engine=engine, output=output)
 
 
 app.command("comms")(comms_cli.comms)  # chat and call exports: sentinelle/cli/comms.py

@@ -150,7 +150,8 @@ def accepted_query(table: Table, clean_sql: str,
                 f"AND r.day = CAST(c.{d.ident('timestamp')} AS DATE)")
     target += [name for name, _, _ in PROVENANCE_COLUMNS]
     select += [d.param("fid"), "c._line", "c._extra"]
-    return target, f"""SELECT {', '.join(select)}
+    named = [f"{e} AS {d.ident(t)}" for e, t in zip(select, target, strict=True)]
+    return target, f"""SELECT {', '.join(named)}
         FROM ({clean_sql}) c
         {join}
         WHERE NOT EXISTS (SELECT 1 FROM excluded x WHERE x._line = c._line)"""

@@ -102,7 +102,7 @@ def ingest_file(
             return _ingest(wh, table, start_fingerprint(pool, path), started, user,
                            default_provider, rates_sha, progress, stager or stage)
         finally:
-            _drop_temporary(con)
+            drop_temporary(con)
 
 
 def _ingest(wh: Warehouse, table: Table, pending: PendingSource, started: datetime,
@@ -125,15 +125,15 @@ def _ingest(wh: Warehouse, table: Table, pending: PendingSource, started: dateti
             message=f"identical to file #{done[0]}, ingested {done[2]:%Y-%m-%d %H:%M} UTC")
     progress("cleaning names, phones, countries, currencies")
     compiler = CleaningCompiler(table, DUCKDB)
-    con.execute(compiler.raw_view(_staged_names(staged.header, table)))
+    con.execute(compiler.raw_view(staged_names(staged.header, table)))
     build_mappings(con, table)
     progress("checking required fields")
-    clean_sql, params = _clean_query(compiler, table, staged.header, default_provider)
+    clean_sql, params = clean_query_for(compiler, table, staged.header, default_provider)
     provider_only = {k: v for k, v in params.items() if k == "default_provider"}
     con.execute(f"CREATE OR REPLACE TEMP TABLE checks AS "
-                f"{compiler.checks_query(_provider_param(table))}", provider_only or None)
+                f"{compiler.checks_query(provider_param(table))}", provider_only or None)
     progress("checking duplicates")
-    find_duplicates(con, table, compiler.row_hash_query(_provider_param(table)),
+    find_duplicates(con, table, compiler.row_hash_query(provider_param(table)),
                     compiler.stored_row_hash("t"), provider_only)
     progress("writing (clean, convert, insert, notes, provenance)")
     outcome = commit_file(con, table, compiler, FileContext(
@@ -143,7 +143,7 @@ def _ingest(wh: Warehouse, table: Table, pending: PendingSource, started: dateti
                       outcome.quarantined, outcome.file_id)
 
 
-def _drop_temporary(con: duckdb.DuckDBPyConnection) -> None:
+def drop_temporary(con: duckdb.DuckDBPyConnection) -> None:
     """Drop every temporary view and table this connection made for the file."""
     for (name,) in con.execute(
             "SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal").fetchall():
@@ -153,7 +153,7 @@ def _drop_temporary(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE IF EXISTS {quote_ident(name)}")
 
 
-def _staged_names(header: list[str], table: Table) -> dict[str, str]:
+def staged_names(header: list[str], table: Table) -> dict[str, str]:
     lowered = [h.lower() for h in header]
     return {f.name: f"c{lowered.index(f.name)}" for f in table.fields if f.name in lowered}
 
@@ -163,21 +163,21 @@ def _extra_positions(header: list[str], table: Table) -> list[int]:
     return [i for i, h in enumerate(header) if h.lower() not in canonical]
 
 
-def _provider_param(table: Table, d: Dialect = DUCKDB) -> str | None:
+def provider_param(table: Table, d: Dialect = DUCKDB) -> str | None:
     return d.param("default_provider") if any(f.name == "provider" for f in table.fields) \
         else None
 
 
-def _clean_query(compiler: CleaningCompiler, table: Table, header: list[str],
+def clean_query_for(compiler: CleaningCompiler, table: Table, header: list[str],
                  default_provider: str) -> tuple[str, dict[str, str]]:
     """The clean query and its bound parameters: a file's column names are data."""
     d = compiler.d
     params: dict[str, str] = {}
-    if _provider_param(table, d):
+    if provider_param(table, d):
         params["default_provider"] = default_provider
     extras = _extra_positions(header, table)
     for i in extras:
         params[f"k{i}"] = header[i]
     extra_json = (d.json_object([(d.param(f"k{i}"), f"c{i}") for i in extras])
                   if extras else d.cast("NULL", "VARCHAR"))
-    return compiler.clean_query(extra_json, _provider_param(table, d)), params
+    return compiler.clean_query(extra_json, provider_param(table, d)), params

@@ -1,0 +1,210 @@
+"""Ingestion on Spark gives what ingestion on DuckDB gives, from the same compiled SQL.
+
+The same files are ingested into a DuckDB warehouse and, on Spark in local mode, into a
+directory of Parquet tables; accepted rows (every column), quarantine records, cleaning
+notes and each file's counts must be equal. Then a small world is ingested and detected
+on each engine: the scores must be equal too. One Spark session serves the module (Spark
+has a large fixed cost per query: the tests are few and their files small).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from sentinelle.cli import app
+from sentinelle.detect import detect, load_catalogue
+from sentinelle.ingest import ingest_paths
+from sentinelle.ingest.spark import ingest_paths_spark
+from sentinelle.synth import generate_world
+from sentinelle.warehouse import open_warehouse
+from sentinelle.warehouse.engine import SparkEngine
+from tests.conftest import TXN_COLUMNS, txn, write_csv
+
+pytestmark = pytest.mark.spark
+
+ORDER = {"transactions": "source_file_id, source_line",
+         "quarantine": 'file_id, line, "column"',
+         "cleaning_notes": 'file_id, line, "column"',
+         "ingest_files": "file_id"}
+
+
+@pytest.fixture(scope="module")
+def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from sentinelle.warehouse.spark import session_for_command
+
+    with session_for_command(tmp_path_factory.mktemp("spark")) as session:
+        yield session
+
+
+def _plain(value: Any) -> Any:
+    """Spark writes a TIMESTAMP as an instant, read back with a zone; the warehouse's
+    are naive UTC."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def _warehouse_rows(con: duckdb.DuckDBPyConnection, name: str) -> tuple[list[str], list]:
+    cur = con.execute(f"SELECT * FROM {name} ORDER BY {ORDER[name]}")
+    return [d[0] for d in cur.description], [tuple(map(_plain, r)) for r in cur.fetchall()]
+
+
+def _parquet_rows(directory: Path, name: str) -> tuple[list[str], list]:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    cur = con.execute(f"SELECT * FROM read_parquet(?) ORDER BY {ORDER[name]}",
+                      [str(directory / f"{name}.parquet" / "*.parquet")])
+    return [d[0] for d in cur.description], [tuple(map(_plain, r)) for r in cur.fetchall()]
+
+
+def _files(tmp: Path) -> list[Path]:
+    """Two files: good rows; a row broken in each way; a duplicate of a row in the same
+    file and of one in the first file (identical, and with other content); optional
+    values that cannot be cleaned; an extra column; a line the reader cannot split."""
+    first = [txn(i, branch=f"B{i}") for i in range(1, 9)]
+    first += [txn(20, currency="USD"), txn(21, currency="GBP", amount="1234.5678"),
+              txn(22, timestamp="2024-03-07T23:41:05+05:30", currency="JPY", amount="1005")]
+    first += [
+        txn(30, amount="25,50"),                          # unparseable amount
+        txn(31, timestamp="07/03/2024 23:41"),            # bad date
+        txn(32, sender_id=""),                            # missing required field
+        txn(33, currency="XYZ"),                          # bad currency
+        txn(3, branch="B3"),                              # identical to line 4
+        txn(4, amount="99.00", branch="B4"),              # same key as line 5, other content
+        txn(34, sender_email="not-an-address", sender_phone="12", sender_birth_date="1971"),
+        txn(35, currency="CHF", timestamp="1999-01-04T10:00:00Z"),  # before any rate
+    ]
+    a = write_csv(tmp / "first.csv", first, [*TXN_COLUMNS, "branch"])
+    with a.open("a", encoding="utf-8") as fh:
+        fh.write("T000099,2024-03-07T23:41:05Z,1.00,EUR,too,many,columns\r\n")
+    second = [txn(40), txn(5, branch="B5"), txn(6, amount="77.00", branch="B6")]
+    b = write_csv(tmp / "second.csv", second, [*TXN_COLUMNS, "branch"])
+    return [a, b]
+
+
+@pytest.fixture(scope="module")
+def both(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    tmp = tmp_path_factory.mktemp("broken")
+    files = _files(tmp)
+    out = tmp / "spark-out"
+    got: dict[str, Any] = {"out": out}
+    with open_warehouse(tmp / "w.duckdb", memory_limit="1GB", threads=2) as wh:
+        got["duck_reports"] = [r for f in files for r in
+                               ingest_paths(wh, "transactions", [f], user="tester")]
+        got["duck"] = {name: _warehouse_rows(wh.con, name) for name in ORDER}
+    got["spark_reports"] = [r for f in files for r in
+                            ingest_paths_spark(spark, "transactions", [f], out, user="tester")]
+    got["again"] = ingest_paths_spark(spark, "transactions", files[:1], out, user="tester")
+    got["spark"] = {name: _parquet_rows(out, name) for name in ORDER}
+    return got
+
+
+def test_the_files_exercise_every_outcome(both: dict[str, Any]) -> None:
+    """So that equality below is not vacuous."""
+    reasons = " | ".join(str(r[5]) for r in both["duck"]["quarantine"][1])
+    for fragment in ("dot", "ISO 8601", "required value is missing", "XYZ",
+                     "identical to line", "already used on line",
+                     "identical to the row already ingested from file #1",
+                     "came from file #1", "columns"):
+        assert fragment in reasons
+    notes = {r[3] for r in both["duck"]["cleaning_notes"][1]}
+    assert {"sender_email", "sender_phone", "sender_birth_date", "amount"} <= notes
+    cols, rows = both["duck"]["transactions"]
+    currencies = {r[cols.index("currency")] for r in rows}
+    assert {"EUR", "USD", "GBP", "JPY"} <= currencies
+
+
+@pytest.mark.parametrize("name", list(ORDER))
+def test_spark_writes_what_duckdb_writes(both: dict[str, Any], name: str) -> None:
+    (duck_cols, duck), (spark_cols, spark) = both["duck"][name], both["spark"][name]
+    assert spark_cols == duck_cols
+    assert len(spark) == len(duck) > 0
+    skip = {"path", "started_at", "finished_at"}  # where and when: differ by design
+    for a, b in zip(duck, spark, strict=True):
+        for col, x, y in zip(duck_cols, a, b, strict=True):
+            if col not in skip:
+                same = (math.isclose(x, y, rel_tol=0, abs_tol=1e-12)
+                        if isinstance(x, float) else x == y)
+                assert same, f"{name} {a[:3]} {col}: {x!r} on DuckDB, {y!r} on Spark"
+
+
+def test_counts_reconcile_and_a_file_is_ingested_once(both: dict[str, Any]) -> None:
+    duck, spark = both["duck_reports"], both["spark_reports"]
+    assert [(r.status, r.read, r.accepted, r.quarantined) for r in spark] == \
+        [(r.status, r.read, r.accepted, r.quarantined) for r in duck]
+    assert all(r.reconciles and r.status == "ingested" for r in spark)
+    assert spark[0].read == 20 and spark[0].quarantined == 7
+    [again] = both["again"]
+    assert (again.status, again.file_id) == ("already ingested", 1)
+    files = both["spark"]["ingest_files"][1]
+    assert len(files) == 2  # the second attempt wrote nothing
+    cols = both["spark"]["ingest_files"][0]
+    for row in files:
+        r = dict(zip(cols, row, strict=True))
+        assert r["rows_read"] == r["rows_accepted"] + r["rows_quarantined"]
+
+
+def test_the_spark_output_has_the_warehouse_types(both: dict[str, Any]) -> None:
+    con = duckdb.connect()
+    types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "
+                             "read_parquet(?))", [str(both["out"] / "transactions.parquet" /
+                                                     "*.parquet")]).fetchall())
+    assert types["amount"] == "DECIMAL(18,4)" and types["amount_eur"] == "DECIMAL(18,2)"
+    assert types["timestamp_offset_min"] == "SMALLINT"
+    assert types["sender_birth_date"] == "DATE" and types["source_line"] == "BIGINT"
+    assert types["timestamp"].startswith("TIMESTAMP")
+
+
+def test_the_command_ingests_on_spark_and_refuses_a_wrong_mix(
+        spark: Any, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "t.csv", [txn(1), txn(2, amount="x")])
+    runner = CliRunner()
+    result = runner.invoke(app, ["ingest", "transactions", str(path), "--engine", "spark",
+                                 "--output", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "reconciles" in result.output
+    _, rows = _parquet_rows(tmp_path / "out", "quarantine")
+    assert [(r[2], r[3], r[4]) for r in rows] == [(3, "amount", "x")]
+    wrong = runner.invoke(app, ["ingest", "transactions", str(path), "--engine", "spark"])
+    assert wrong.exit_code != 0
+    assert "--output" in str(wrong.exception)
+
+
+def test_a_world_ingested_and_detected_on_spark_scores_as_on_duckdb(
+        spark: Any, tmp_path: Path) -> None:
+    generate_world(tmp_path / "w", 0.02, 3)
+    csvs = {t: tmp_path / "w" / f"{t}.csv" for t in ("transactions", "referrals")}
+    with open_warehouse(tmp_path / "w.duckdb", memory_limit="1GB", threads=2) as wh:
+        for table, path in csvs.items():
+            ingest_paths(wh, table, [path], user="test")
+        detect(wh, load_catalogue(), user="test")
+        cur = wh.execute("SELECT * FROM det_scores ORDER BY role, provider, party_id")
+        cols = [d[0] for d in cur.description]
+        duck = cur.fetchall()
+    out = tmp_path / "ingested"
+    for table, path in csvs.items():
+        [report] = ingest_paths_spark(spark, table, [path], out, user="test")
+        assert report.status == "ingested" and report.reconciles
+    detect(SparkEngine(spark, out, tmp_path / "results"), load_catalogue(), user="test")
+    # The only run published there.
+    got = duckdb.connect().execute(
+        "SELECT * FROM read_parquet(?) ORDER BY role, provider, party_id",
+        [str(tmp_path / "results" / "runs" / "*" / "det_scores" / "*.parquet")])
+    spark_cols = [d[0] for d in got.description]
+    scores = got.fetchall()
+    assert spark_cols == cols
+    assert len(scores) == len(duck) > 100
+    for a, b in zip(duck, scores, strict=True):
+        for col, x, y in zip(cols, a, b, strict=True):
+            if col != "run_id":
+                same = (math.isclose(x, y, rel_tol=0, abs_tol=1e-9)
+                        if isinstance(x, float) else _plain(x) == _plain(y))
+                assert same, f"det_scores {a[:3]} {col}: {x!r} on DuckDB, {y!r} on Spark"
