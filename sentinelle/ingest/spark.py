@@ -70,6 +70,8 @@ from sentinelle.warehouse import Warehouse, open_warehouse
 from sentinelle.warehouse.rates import load_rates
 from sentinelle.warehouse.spark_dialect import SPARK
 
+TAG = "file"  # each Parquet file a file's rows went to is named fileNNNNNN-…
+WRITTEN = ("quarantine", "cleaning_notes")  # beside the table's own rows
 NOTE_COLUMNS = ("file_id", "table_name", "line", "column", "value", "reason")
 NO_DIGITS = "no digits in the phone number"  # as lookups._phone_map says it
 
@@ -135,6 +137,26 @@ class _Output:
             f"CAST({SPARK.ident(c)} AS {SPARK.sql_type(t)}) AS {SPARK.ident(c)}"
             for c, t in cols))
 
+    def roll_back(self) -> list[Path]:
+        """Remove the rows of a file whose ``ingest_files`` row never arrived (a process
+        killed while moving a file's rows in): what DuckDB's rollback does. Each file's
+        Parquet files are named after its id, and its ``ingest_files`` row moves in last."""
+        def tags(name: str) -> dict[str, list[Path]]:
+            found: dict[str, list[Path]] = {}
+            for part in (self.directory / f"{name}.parquet").glob(f"{TAG}*.parquet"):
+                found.setdefault(part.name.split("-", 1)[0], []).append(part)
+            return found
+
+        committed = set(tags("ingest_files"))
+        removed = []
+        for name in (*WRITTEN, "transactions", "referrals"):
+            for tag, parts in tags(name).items():
+                if tag not in committed:
+                    for part in parts:
+                        part.unlink()
+                        removed.append(part)
+        return removed
+
     def stage(self, frames: dict[str, Any], tag: str) -> Callable[[], None]:
         """Write each frame beside the output; return what moves them in (renames only),
         so that a failure while Spark writes leaves the output as it was."""
@@ -179,6 +201,7 @@ def ingest_paths_spark(
     try:
         with open_warehouse(work / "staging.duckdb", memory_limit="2GB") as wh:
             out = _Output(run, output, work, wh)
+            out.roll_back()
             rates_sha = None
             if table.name == "transactions":
                 rates_sha = load_rates(wh, rates)
@@ -270,7 +293,7 @@ def _ingest_file(run: _Spark, out: _Output, wh: Warehouse, table: Table, path: P
         started.replace(tzinfo=UTC), datetime.now(UTC), user, rates_sha)],
         schema=", ".join(f"{SPARK.ident(c)} {SPARK.sql_type(t)}"
                          for c, t in out.columns("ingest_files"))))
-    tag = f"file{file_id:06d}"
+    tag = f"{TAG}{file_id:06d}"
     rows = out.stage({table.name: accepted, "quarantine": quarantine,
                       "cleaning_notes": notes}, tag)
     log = out.stage({"ingest_files": provenance.coalesce(1)}, tag)

@@ -22,13 +22,11 @@ from typer.testing import CliRunner
 from sentinelle.cli import app
 from sentinelle.detect import detect, load_catalogue
 from sentinelle.ingest import ingest_paths
-from sentinelle.ingest.spark import ingest_paths_spark
+from sentinelle.ingest.spark import _Output, ingest_paths_spark
 from sentinelle.synth import generate_world
 from sentinelle.warehouse import open_warehouse
 from sentinelle.warehouse.engine import SparkEngine
 from tests.conftest import TXN_COLUMNS, txn, write_csv
-
-pytestmark = pytest.mark.spark
 
 ORDER = {"transactions": "source_file_id, source_line",
          "quarantine": 'file_id, line, "column"',
@@ -107,6 +105,7 @@ def both(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]
     return got
 
 
+@pytest.mark.spark
 def test_the_files_exercise_every_outcome(both: dict[str, Any]) -> None:
     """So that equality below is not vacuous."""
     reasons = " | ".join(str(r[5]) for r in both["duck"]["quarantine"][1])
@@ -122,7 +121,9 @@ def test_the_files_exercise_every_outcome(both: dict[str, Any]) -> None:
     assert {"EUR", "USD", "GBP", "JPY"} <= currencies
 
 
+@pytest.mark.spark
 @pytest.mark.parametrize("name", list(ORDER))
+@pytest.mark.spark
 def test_spark_writes_what_duckdb_writes(both: dict[str, Any], name: str) -> None:
     (duck_cols, duck), (spark_cols, spark) = both["duck"][name], both["spark"][name]
     assert spark_cols == duck_cols
@@ -136,6 +137,7 @@ def test_spark_writes_what_duckdb_writes(both: dict[str, Any], name: str) -> Non
                 assert same, f"{name} {a[:3]} {col}: {x!r} on DuckDB, {y!r} on Spark"
 
 
+@pytest.mark.spark
 def test_counts_reconcile_and_a_file_is_ingested_once(both: dict[str, Any]) -> None:
     duck, spark = both["duck_reports"], both["spark_reports"]
     assert [(r.status, r.read, r.accepted, r.quarantined) for r in spark] == \
@@ -152,6 +154,7 @@ def test_counts_reconcile_and_a_file_is_ingested_once(both: dict[str, Any]) -> N
         assert r["rows_read"] == r["rows_accepted"] + r["rows_quarantined"]
 
 
+@pytest.mark.spark
 def test_the_spark_output_has_the_warehouse_types(both: dict[str, Any]) -> None:
     con = duckdb.connect()
     types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "
@@ -163,6 +166,7 @@ def test_the_spark_output_has_the_warehouse_types(both: dict[str, Any]) -> None:
     assert types["timestamp"].startswith("TIMESTAMP")
 
 
+@pytest.mark.spark
 def test_the_command_ingests_on_spark_and_refuses_a_wrong_mix(
         spark: Any, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "t.csv", [txn(1), txn(2, amount="x")])
@@ -178,6 +182,7 @@ def test_the_command_ingests_on_spark_and_refuses_a_wrong_mix(
     assert "--output" in str(wrong.exception)
 
 
+@pytest.mark.spark
 def test_a_world_ingested_and_detected_on_spark_scores_as_on_duckdb(
         spark: Any, tmp_path: Path) -> None:
     generate_world(tmp_path / "w", 0.02, 3)
@@ -208,3 +213,17 @@ def test_a_world_ingested_and_detected_on_spark_scores_as_on_duckdb(
                 same = (math.isclose(x, y, rel_tol=0, abs_tol=1e-9)
                         if isinstance(x, float) else _plain(x) == _plain(y))
                 assert same, f"det_scores {a[:3]} {col}: {x!r} on DuckDB, {y!r} on Spark"
+
+
+def test_rows_of_a_file_whose_provenance_never_arrived_are_removed(tmp_path: Path) -> None:
+    """A process killed while a file's Parquet files were moved into DIR."""
+    parts = {"ingest_files": ["file000001-a"], "transactions": ["file000001-b", "file000002-c"],
+             "quarantine": ["file000002-d"], "cleaning_notes": ["file000001-e"]}
+    for name, files in parts.items():
+        (tmp_path / f"{name}.parquet").mkdir()
+        for f in files:
+            (tmp_path / f"{name}.parquet" / f"{f}.parquet").write_bytes(b"")
+    removed = _Output(None, tmp_path, tmp_path, None).roll_back()  # type: ignore[arg-type]
+    assert sorted(p.name for p in removed) == ["file000002-c.parquet", "file000002-d.parquet"]
+    assert sorted(p.name for p in tmp_path.glob("*/*.parquet")) == [
+        "file000001-a.parquet", "file000001-b.parquet", "file000001-e.parquet"]
