@@ -16,6 +16,7 @@ from sentinelle.cli import (
     model,
     report,
     resolve,
+    results,
     review,
     synth,
     warehouse,
@@ -43,6 +44,7 @@ app.add_typer(review.db_app, name="db")
 app.add_typer(review.users_app, name="users")
 app.add_typer(review.audit_app, name="audit")
 app.add_typer(report.app, name="report")
+app.add_typer(results.app, name="results")
 for command in warehouse.COMMANDS + detect.COMMANDS + resolve.COMMANDS:
     app.command()(command)
 app.command("timeline")(comms.timeline_command)

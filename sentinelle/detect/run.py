@@ -47,6 +47,9 @@ RUN_COLUMNS = (("run_id", "VARCHAR"), ("started_at", "TIMESTAMP"),
                ("finished_at", "TIMESTAMP"), ("run_by", "VARCHAR"), ("scorer", "VARCHAR"),
                ("catalogue_digest", "VARCHAR"), ("parameters", "VARCHAR"),
                ("counts", "VARCHAR"))
+# The results a run publishes (``_publish``); det_subject_parties only on subjects.
+PUBLISHED = ("det_scores", "det_contributions", "det_alerts", "det_links", "det_evidence",
+             "det_referral_matches", "det_subject_parties")
 
 
 @dataclass
@@ -287,8 +290,9 @@ WITH p AS (
   SELECT *, {points}, {total} AS points, {score_sql(weights, total)} AS score FROM p
 )
 SELECT *, CAST({base_score(weights)!r} AS DOUBLE) AS base,
-       row_number() OVER (ORDER BY {comparable("score")} DESC,
-                          CAST(eur AS DECIMAL(18, 2)) DESC, provider, party_id) AS rank
+       CAST(row_number() OVER (ORDER BY {comparable("score")} DESC,
+                               CAST(eur AS DECIMAL(18, 2)) DESC, provider, party_id)
+            AS BIGINT) AS rank
 FROM scored"""
 
 
@@ -406,9 +410,9 @@ def _publish(engine: Engine, run: DetectionRun, catalogue: Catalogue, user: str,
         # An alert carries what the queue shows and filters on, so that a page of the
         # queue reads this table alone.
         "det_alerts": f"""
-            SELECT '{run.run_id}' AS run_id, row_number() OVER (
+            SELECT '{run.run_id}' AS run_id, CAST(row_number() OVER (
                    ORDER BY {comparable("s.score")} DESC, s.role, s.provider, s.party_id)
-                   AS alert_no, s.role, s.provider, s.party_id,
+                   AS BIGINT) AS alert_no, s.role, s.provider, s.party_id,
                    s.score, s.rank, s.reasons, s.name, s.country, s.payments,
                    CAST(s.eur AS DECIMAL(18, 2)) AS eur,
                    {d.timestamp_from_epoch("s.last_s")} AS last_payment_at,
@@ -456,4 +460,4 @@ def _publish(engine: Engine, run: DetectionRun, catalogue: Catalogue, user: str,
     engine.publish(run.run_id, tables, {"det_runs": (RUN_COLUMNS, [logged])})
 
 
-__all__ = ["RUN_COLUMNS", "STEPS", "DetectionRun", "detect", "ensure_tables"]
+__all__ = ["PUBLISHED", "RUN_COLUMNS", "STEPS", "DetectionRun", "detect", "ensure_tables"]

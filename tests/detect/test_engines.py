@@ -7,7 +7,9 @@ subjects. Every published table must agree: text, counts, ranks, alert numbers a
 evidence exactly, scores and measures to 1e-9.
 
 One Spark session serves the module; both Spark runs publish into the same output
-directory, so the second also shows how a run replaces the previous one.
+directory, so the second also shows how a run replaces the previous one. Each Spark run is
+also loaded into a second warehouse holding the same payments (``sentinelle results
+load``), which must then hold what DuckDB's own run published and show the same alerts.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ from sentinelle.ingest import ingest_paths
 from sentinelle.resolve import resolve
 from sentinelle.synth import generate_world
 from sentinelle.warehouse import open_warehouse
-from sentinelle.warehouse.engine import CURRENT, SparkEngine, export_parquet
+from sentinelle.warehouse.engine import SparkEngine, export_parquet
+from sentinelle.warehouse.publish import CURRENT, current_run
 
 SCALE, SEED = 0.05, 7
 
@@ -88,6 +91,17 @@ def _differences(duck: Rows, spark: Rows) -> list[str]:
     return found
 
 
+def _shape(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The det_* tables' columns with their types, and the indexes on them."""
+    columns = con.execute(
+        "SELECT table_name, list(column_name || ' ' || data_type ORDER BY column_index) "
+        "FROM duckdb_columns() WHERE database_name <> 'temp' AND starts_with(table_name, "
+        "'det_') AND table_name NOT IN ('det_runs', 'det_loads') GROUP BY ALL").fetchall()
+    indexes = con.execute("SELECT index_name, table_name FROM duckdb_indexes() "
+                          "ORDER BY index_name").fetchall()
+    return {"columns": dict(columns), "indexes": indexes}
+
+
 def _plain(value: Any) -> Any:
     """Spark writes a TIMESTAMP as an instant, which DuckDB reads back with a zone; the
     warehouse's are naive UTC."""
@@ -112,6 +126,10 @@ def runs(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]
     output = folder / "spark-results"
     got: dict[str, Any] = {"output": output}
     con = duckdb.connect()
+    loaded = folder / "loaded.duckdb"  # the same payments; results loaded from Spark's
+    with open_warehouse(loaded, memory_limit="1GB", threads=2) as wh:
+        ingest_paths(wh, "transactions", [folder / "w" / "transactions.csv"], user="test")
+        ingest_paths(wh, "referrals", [folder / "w" / "referrals.csv"], user="test")
     with open_warehouse(folder / "w.duckdb", memory_limit="1GB", threads=2) as wh:
         ingest_paths(wh, "transactions", [folder / "w" / "transactions.csv"], user="test")
         ingest_paths(wh, "referrals", [folder / "w" / "referrals.csv"], user="test")
@@ -126,9 +144,23 @@ def runs(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]
             spark_run = detect(SparkEngine(spark, inputs, output), load_catalogue(),
                                user="test", subjects=mode == "subjects")
             tables = [t for t in TABLES if t != "det_subject_parties" or mode == "subjects"]
-            where = {t: str(output / CURRENT / t / "*.parquet") for t in tables}
+            run_dir = output / "runs" / str(current_run(output))
+            where = {t: str(run_dir / t / "*.parquet") for t in tables}
             got[mode] = {"duck": _read(wh.con, {}, tables), "spark": _read(con, where, tables),
                          "duck_run": duck_run, "spark_run": spark_run}
+            got[mode]["load"] = CliRunner().invoke(
+                app, ["results", "load", str(output), "--db", str(loaded)],
+                env={"SENTINELLE_USER": "loader"})
+            got[mode]["alerts"] = {
+                name: CliRunner().invoke(app, ["alerts", "--db", str(db), "--limit", "25"])
+                for name, db in (("duck", wh.path), ("loaded", loaded))}
+            with open_warehouse(loaded, read_only=True) as other:
+                got[mode]["loaded"] = _read(other.con, {}, tables)
+                got[mode]["loaded_shape"] = _shape(other.con)
+                got[mode]["loaded_log"] = other.execute(
+                    "SELECT r.run_id, r.run_by, l.loaded_by, l.source FROM det_runs r "
+                    "JOIN det_loads l USING (run_id)").fetchall()
+            got[mode]["duck_shape"] = _shape(wh.con)
             # Read now: the next Spark run replaces this one's directory.
             got[mode]["spark_runs"] = con.execute(
                 "SELECT run_id FROM read_parquet(?)",
@@ -169,9 +201,34 @@ def test_a_spark_run_replaces_the_previous_one(runs: dict[str, Any]) -> None:
     first, second = runs["parties"]["spark_run"].run_id, runs["subjects"]["spark_run"].run_id
     assert runs["parties"]["spark_runs"] == [(first,)]
     assert sorted(runs["subjects"]["spark_runs"]) == sorted([(first,), (second,)])
-    current = output / CURRENT
-    assert current.is_symlink() and current.resolve() == (output / "runs" / second).resolve()
+    assert (output / CURRENT).read_text("utf-8") == second + "\n"
+    assert current_run(output) == second
     assert [p.name for p in (output / "runs").iterdir()] == [second]
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("mode", ["parties", "subjects"])
+def test_loaded_spark_results_are_what_duckdb_publishes(runs: dict[str, Any],
+                                                        mode: str) -> None:
+    got = runs[mode]
+    assert got["load"].exit_code == 0, got["load"].output
+    assert _differences(got["duck"], got["loaded"]) == []
+    assert got["loaded_shape"] == got["duck_shape"]
+    assert {i for i, _ in got["duck_shape"]["indexes"]} >= {
+        "det_scores_party_id", "det_alerts_party_id", "transactions_sender_id"}
+    spark_run = got["spark_run"].run_id
+    # Who ran it (on Spark) and who loaded it, from where.
+    assert (spark_run, "test", "loader", str(runs["output"].resolve())) in got["loaded_log"]
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("mode", ["parties", "subjects"])
+def test_alerts_read_loaded_spark_results_as_duckdb_results(runs: dict[str, Any],
+                                                            mode: str) -> None:
+    shown = runs[mode]["alerts"]
+    assert shown["duck"].exit_code == 0, shown["duck"].output
+    assert "alerts" in shown["duck"].output and "• " in shown["duck"].output
+    assert shown["loaded"].output == shown["duck"].output
 
 
 def test_asking_for_spark_without_pyspark_names_the_package(

@@ -1,0 +1,40 @@
+"""``sentinelle results``: a Spark detection run's results, brought to the warehouse."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table as RichTable
+
+from sentinelle.cli.common import DbOption, console, warehouse
+from sentinelle.settings import resolve
+
+app = typer.Typer(help="Results published by sentinelle detect --engine spark.",
+                  no_args_is_help=True)
+
+
+@app.command("load")
+def load(
+    results: Annotated[str, typer.Argument(
+        help="The --output directory of sentinelle detect --engine spark (a local path; "
+        "copy a remote one here first).")],
+    db: DbOption = None,
+) -> None:
+    """Load the current run in RESULTS into the warehouse, as sentinelle detect publishes.
+
+    The det_* tables are replaced in one transaction and indexed; det_loads records who
+    loaded which run, from where and when. Then alerts, explain, network and the web
+    application read it."""
+    from sentinelle.detect.results import load_results
+
+    user = resolve()["user"]
+    with warehouse(db) as wh:
+        loaded = load_results(wh, results, user=user)
+    table = RichTable(title=f"Run {loaded.run_id} loaded from {loaded.source}")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, rows in loaded.rows.items():
+        table.add_row(name, f"{rows:,}")
+    console.print(table)
+    console.print("Top alerts: sentinelle alerts; one party in full: sentinelle explain ID.")

@@ -1,0 +1,147 @@
+"""Loading published results into the warehouse: all of a run or nothing, attributed.
+
+The results here are laid out as Spark publishes them (``runs/<id>/<table>/*.parquet``,
+``det_runs/``, ``CURRENT``), written by DuckDB from a warehouse's own run so that no
+Spark is needed; tests/detect/test_engines.py loads a real Spark run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sentinelle.cli import app
+from sentinelle.detect.results import load_results
+from sentinelle.detect.run import PUBLISHED
+from sentinelle.errors import DetectionError
+from sentinelle.ingest import ingest_paths
+from sentinelle.warehouse import Warehouse, open_warehouse
+from sentinelle.warehouse.connection import LOOKUP_INDEXES
+from tests.conftest import TXN_COLUMNS, write_csv
+from tests.detect.conftest import Scored, payment
+
+ROWS = [
+    payment(1, "S1", "B1", "2024-03-01T23:10:00+08:00", beneficiary_country="PH"),
+    payment(2, "S1", "B2", "2024-03-02T23:40:00+08:00", beneficiary_country="RO"),
+    payment(3, "S2", "B1", "2024-03-03T10:00:00+01:00", beneficiary_country="PH"),
+]
+
+
+def _publish_as_spark(wh: Warehouse, results: Path) -> str:
+    """The warehouse's last run written in Spark's layout; its run id."""
+    # Read to the end: DuckDB refuses the relation API on a connection with a result open.
+    (run_id,) = wh.execute("SELECT run_id FROM det_runs").fetchall()[0]
+    present = {n for (n,) in wh.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    for name in PUBLISHED:
+        if name in present:
+            (results / "runs" / run_id / name).mkdir(parents=True)
+            wh.con.table(name).write_parquet(
+                str(results / "runs" / run_id / name / "part-00000.parquet"))
+    (results / "det_runs").mkdir(parents=True)
+    wh.con.table("det_runs").write_parquet(str(results / "det_runs" / "part-00000.parquet"))
+    (results / "CURRENT").write_text(run_id + "\n", "utf-8")
+    return str(run_id)
+
+
+@pytest.fixture
+def published(score: Callable[..., Scored], tmp_path: Path) -> tuple[Scored, Path, str]:
+    scored = score(ROWS, params=["alert_threshold=0"])
+    results = tmp_path / "results"
+    return scored, results, _publish_as_spark(scored.wh, results)
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Iterator[Warehouse]:
+    wh = open_warehouse(tmp_path / "fresh.duckdb", memory_limit="1GB", threads=2)
+    ingest_paths(wh, "transactions", [write_csv(tmp_path / "t.csv", ROWS, TXN_COLUMNS)],
+                 user="test")
+    yield wh
+    wh.close()
+
+
+def _rows(wh: Warehouse, table: str) -> list[tuple]:
+    return wh.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
+
+
+def test_published_names_every_table_a_run_publishes(score: Callable[..., Scored]) -> None:
+    wh = score(ROWS).wh
+    tables = {n for (n,) in wh.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, 'det_') "
+        "AND NOT temporary AND table_name <> 'det_runs'").fetchall()}
+    assert tables == set(PUBLISHED) - {"det_subject_parties"}  # a run on parties
+
+
+def test_a_load_holds_the_run_its_indexes_and_who_loaded_it(
+        published: tuple[Scored, Path, str], fresh: Warehouse) -> None:
+    scored, results, run_id = published
+    loaded = load_results(fresh, results, user="analyst")
+    assert loaded.run_id == run_id
+    for name in ("det_scores", "det_alerts", "det_contributions", "det_evidence"):
+        assert _rows(fresh, name) == _rows(scored.wh, name), name
+        assert loaded.rows[name] == len(_rows(scored.wh, name)) > 0
+    assert not fresh.has_table("det_subject_parties")  # a run on parties has none
+    indexes = {n for (n,) in fresh.execute("SELECT index_name FROM duckdb_indexes()")
+               .fetchall()}
+    assert set(LOOKUP_INDEXES) <= indexes
+    assert fresh.execute("SELECT run_id, run_by FROM det_runs").fetchall() == [
+        (run_id, "test")]
+    assert fresh.execute("SELECT run_id, loaded_by, source FROM det_loads").fetchall() == [
+        (run_id, "analyst", str(results))]
+
+
+def test_a_failed_load_leaves_the_previous_results(published: tuple[Scored, Path, str],
+                                                   fresh: Warehouse) -> None:
+    _, results, run_id = published
+    load_results(fresh, results, user="analyst")
+    before = {name: _rows(fresh, name) for name in ("det_scores", "det_alerts", "det_runs")}
+    # The next run: its scores are readable, its evidence is not Parquet.
+    for part in (results / "runs" / run_id / "det_evidence").iterdir():
+        part.write_bytes(b"not parquet")
+    with pytest.raises(Exception, match="(?i)parquet"):
+        load_results(fresh, results, user="analyst")
+    assert {name: _rows(fresh, name) for name in before} == before
+    assert fresh.scalar("SELECT count(*) FROM det_loads") == 1
+
+
+@pytest.mark.parametrize(("description", "location", "message", "fix"), [
+    ("a remote location", "s3a://bucket/results", "not on this machine", "copy"),
+    ("no run published", "{tmp}/empty", "no published run", "--output DIR"),
+])
+def test_what_cannot_be_loaded_is_refused_with_a_fix(
+        description: str, location: str, message: str, fix: str, tmp_path: Path,
+        fresh: Warehouse) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DetectionError) as raised:
+        load_results(fresh, location.format(tmp=tmp_path), user="analyst")
+    assert message in raised.value.message, description
+    assert raised.value.fix is not None and fix in raised.value.fix, description
+    assert not fresh.has_table("det_scores")
+
+
+def test_a_run_missing_a_table_is_refused(published: tuple[Scored, Path, str],
+                                          fresh: Warehouse) -> None:
+    _, results, run_id = published
+    for part in (results / "runs" / run_id / "det_alerts").iterdir():
+        part.unlink()
+    (results / "runs" / run_id / "det_alerts").rmdir()
+    with pytest.raises(DetectionError, match="lacks det_alerts"):
+        load_results(fresh, results, user="analyst")
+    assert not fresh.has_table("det_scores")
+
+
+def test_the_command_loads_and_alerts_then_read_the_run(
+        published: tuple[Scored, Path, str], fresh: Warehouse) -> None:
+    _, results, run_id = published
+    db = fresh.path
+    fresh.close()
+    runner = CliRunner()
+    done = runner.invoke(app, ["results", "load", str(results), "--db", str(db)],
+                         env={"SENTINELLE_USER": "analyst"})
+    assert done.exit_code == 0, done.output
+    assert run_id in done.output and "det_scores" in done.output
+    shown = runner.invoke(app, ["alerts", "--db", str(db)])
+    assert shown.exit_code == 0, shown.output
+    assert "S1" in shown.output and "B1" in shown.output
