@@ -21,8 +21,8 @@ from typer.testing import CliRunner
 
 from sentinelle.cli import app
 from sentinelle.detect import detect, load_catalogue
-from sentinelle.ingest import ingest_paths
-from sentinelle.ingest.spark import _Output, ingest_paths_spark
+from sentinelle.ingest import ingest_paths, ingest_paths_spark
+from sentinelle.ingest.spark import _Output
 from sentinelle.synth import generate_world
 from sentinelle.warehouse import open_warehouse
 from sentinelle.warehouse.engine import SparkEngine
