@@ -22,7 +22,9 @@ Spark's CSV reader gives no line numbers; numbering the lines of a text read
 would then need DuckDB's fallback (Python's csv module) anyway. The staging gives both
 engines the same lines, the same rows refused by the reader with the same reasons, and
 every input layout. It reads a local file on one machine, which is fast next to
-cleaning; reading from a distributed file system is listed in docs/scale.md as not done.
+cleaning, and the file's SHA-256 (provenance; what tells a file sent twice) needs one
+sequential read of it anyway, which staging shares. Reading from a distributed file system
+is listed in docs/scale.md as not done.
 Everything after staging runs on Spark.
 """
 
