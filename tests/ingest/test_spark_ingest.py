@@ -22,12 +22,14 @@ from typer.testing import CliRunner
 from sentinelle.cli import app
 from sentinelle.detect import detect, load_catalogue
 from sentinelle.ingest import ingest_paths, ingest_paths_spark
+from sentinelle.ingest.readers import more_suffixes, stager_for
 from sentinelle.ingest.spark import _Output
 from sentinelle.synth import generate_world
 from sentinelle.warehouse import open_warehouse
 from sentinelle.warehouse.engine import SparkEngine
 from tests.conftest import TXN_COLUMNS, txn, write_csv
 
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "iso20022"
 ORDER = {"transactions": "source_file_id, source_line",
          "quarantine": 'file_id, line, "column"',
          "cleaning_notes": 'file_id, line, "column"',
@@ -85,7 +87,10 @@ def _files(tmp: Path) -> list[Path]:
         fh.write("T000099,2024-03-07T23:41:05Z,1.00,EUR,too,many,columns\r\n")
     second = [txn(40), txn(5, branch="B5"), txn(6, amount="77.00", branch="B6")]
     b = write_csv(tmp / "second.csv", second, [*TXN_COLUMNS, "branch"])
-    return [a, b]
+    refused = tmp / "refused.csv"
+    refused.write_bytes(";".join(TXN_COLUMNS).encode() + b"\n1;2\n")
+    # Another layout: an ISO 20022 statement, read by its own reader on both engines.
+    return [a, b, refused, FIXTURES / "camt.053.001.02.xml"]
 
 
 @pytest.fixture(scope="module")
@@ -94,12 +99,13 @@ def both(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]
     files = _files(tmp)
     out = tmp / "spark-out"
     got: dict[str, Any] = {"out": out}
+    readers = {"stager_for": stager_for(None, None), "more_suffixes": more_suffixes(None)}
     with open_warehouse(tmp / "w.duckdb", memory_limit="1GB", threads=2) as wh:
-        got["duck_reports"] = [r for f in files for r in
-                               ingest_paths(wh, "transactions", [f], user="tester")]
+        got["duck_reports"] = [r for f in files for r in ingest_paths(
+            wh, "transactions", [f], user="tester", **readers)]  # type: ignore[arg-type]
         got["duck"] = {name: _warehouse_rows(wh.con, name) for name in ORDER}
-    got["spark_reports"] = [r for f in files for r in
-                            ingest_paths_spark(spark, "transactions", [f], out, user="tester")]
+    got["spark_reports"] = [r for f in files for r in ingest_paths_spark(
+        spark, "transactions", [f], out, user="tester", **readers)]  # type: ignore[arg-type]
     got["again"] = ingest_paths_spark(spark, "transactions", files[:1], out, user="tester")
     got["spark"] = {name: _parquet_rows(out, name) for name in ORDER}
     return got
@@ -147,12 +153,15 @@ def test_counts_reconcile_and_a_file_is_ingested_once(both: dict[str, Any]) -> N
     duck, spark = both["duck_reports"], both["spark_reports"]
     assert [(r.status, r.read, r.accepted, r.quarantined) for r in spark] == \
         [(r.status, r.read, r.accepted, r.quarantined) for r in duck]
-    assert all(r.reconciles and r.status == "ingested" for r in spark)
+    assert [r.status for r in spark] == ["ingested", "ingested", "refused", "ingested"]
+    assert "semicolon" in spark[2].message
+    assert all(r.reconciles for r in spark)
     assert spark[0].read == 20 and spark[0].quarantined == 7
+    assert (spark[3].read, spark[3].accepted, spark[3].quarantined) == (3, 2, 1)
     [again] = both["again"]
     assert (again.status, again.file_id) == ("already ingested", 1)
     files = both["spark"]["ingest_files"][1]
-    assert len(files) == 2  # the second attempt wrote nothing
+    assert len(files) == 3  # neither the refused file nor the second attempt wrote any
     cols = both["spark"]["ingest_files"][0]
     for row in files:
         r = dict(zip(cols, row, strict=True))
