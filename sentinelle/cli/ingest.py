@@ -28,7 +28,7 @@ TimingsOption = Annotated[bool, typer.Option(
     "--timings", help="After the summary, show how long each step of each file took.")]
 EngineOption = Annotated[str | None, typer.Option(
     "--engine", help="duckdb (the warehouse file) or spark (Parquet under --output); "
-    "default: the setting engine.", show_default=False)]
+    "default: duckdb with --db, else the setting engine.", show_default=False)]
 OutputOption = Annotated[Path | None, typer.Option(
     "--output", help="Spark: the directory to write Parquet in (DIR/transactions.parquet, "
     "quarantine, cleaning notes, ingest_files), which sentinelle detect --engine spark "
@@ -53,6 +53,8 @@ def _spark_output(engine: str, db: Path | None, output: Path | None) -> Path | N
 
 def _run(table: str, paths: list[Path], db: Path | None, timings: bool = False,
          engine: str | None = None, output: Path | None = None, **options: object) -> None:
+    if engine is None and db is not None:
+        engine = "duckdb"  # a warehouse named on the command line is DuckDB's, whatever the setting
     settings = resolve({"db": str(db) if db else None, "engine": engine})
     spark_output = _spark_output(settings["engine"], db, output)
     steps: list[tuple[str, str, float]] = []  # (file, step, started at)

@@ -42,7 +42,7 @@ from functools import reduce
 from pathlib import Path
 from typing import Any
 
-from sentinelle.errors import InputRefused
+from sentinelle.errors import InputRefused, WarehouseError
 from sentinelle.ingest.cleaning import CleaningCompiler, phone_key, raw_col, region_raw_col
 from sentinelle.ingest.commit import (
     EXCLUDED,
@@ -72,6 +72,7 @@ from sentinelle.warehouse import Warehouse, open_warehouse
 from sentinelle.warehouse.rates import load_rates
 from sentinelle.warehouse.spark_dialect import SPARK
 
+LOCK = ".ingest.lock"
 TAG = "file"  # each Parquet file a file's rows went to is named fileNNNNNN-…
 WRITTEN = ("quarantine", "cleaning_notes")  # beside the table's own rows
 NOTE_COLUMNS = ("file_id", "table_name", "line", "column", "value", "reason")
@@ -197,6 +198,7 @@ def ingest_paths_spark(
     table = load_table(table_name)
     files = discover(paths, more_suffixes)
     output.mkdir(parents=True, exist_ok=True)
+    lock = _lock(output)
     work = Path(tempfile.mkdtemp(prefix=".ingest-", dir=output))
     run = _Spark(session)
     reports = []
@@ -222,7 +224,25 @@ def ingest_paths_spark(
                     reports.append(FileReport(path, "refused", message=str(exc)))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        lock.unlink()
     return reports
+
+
+def _lock(output: Path) -> Path:
+    """One ingest at a time writes ``output``, as one writer holds the DuckDB warehouse:
+    two would number their files alike, and one's roll-back would remove the rows the
+    other has moved in but not yet recorded."""
+    lock = output / LOCK
+    try:
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        raise WarehouseError(
+            f"another ingest is writing {output}, or one was killed", file=str(lock),
+            value=lock.read_text("utf-8").strip() or None,
+            fix=f"wait for it to finish; if no ingest runs, remove {lock}") from None
+    with os.fdopen(fd, "w") as fh:
+        fh.write(f"process {os.getpid()} since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC\n")
+    return lock
 
 
 def _ingest_file(run: _Spark, out: _Output, wh: Warehouse, table: Table, path: Path, *,

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from sentinelle.cli import app
 from sentinelle.detect import detect, load_catalogue
+from sentinelle.errors import WarehouseError
 from sentinelle.ingest import ingest_paths, ingest_paths_spark
 from sentinelle.ingest.readers import more_suffixes, stager_for
 from sentinelle.ingest.spark import _Output
@@ -245,3 +246,29 @@ def test_rows_of_a_file_whose_provenance_never_arrived_are_removed(tmp_path: Pat
     assert sorted(p.name for p in removed) == ["file000002-c.parquet", "file000002-d.parquet"]
     assert sorted(p.name for p in tmp_path.glob("*/*.parquet")) == [
         "file000001-a.parquet", "file000001-b.parquet", "file000001-e.parquet"]
+
+
+def test_a_second_ingest_into_the_same_directory_is_refused(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "t.csv", [txn(1)])
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".ingest.lock").write_text("process 1 since 2024-03-07 10:00:00 UTC\n")
+    with pytest.raises(WarehouseError, match="another ingest is writing") as raised:
+        ingest_paths_spark(None, "transactions", [path], out, user="tester")
+    assert raised.value.fix is not None and ".ingest.lock" in raised.value.fix
+    assert sorted(p.name for p in out.iterdir()) == [".ingest.lock"]  # nothing else touched
+
+
+def test_the_engine_setting_chooses_unless_the_command_names_a_warehouse(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SENTINELLE_ENGINE", "spark")
+    path = write_csv(tmp_path / "t.csv", [txn(1), txn(2)])
+    runner = CliRunner()
+    db = tmp_path / "w.duckdb"
+    named = runner.invoke(app, ["ingest", "transactions", str(path), "--db", str(db)])
+    assert named.exit_code == 0, named.output
+    with open_warehouse(db) as wh:
+        assert wh.scalar("SELECT count(*) FROM transactions") == 2
+    unnamed = runner.invoke(app, ["ingest", "transactions", str(path)])
+    assert unnamed.exit_code != 0
+    assert "--output" in str(unnamed.exception)
