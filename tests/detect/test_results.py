@@ -20,6 +20,7 @@ from sentinelle.errors import DetectionError
 from sentinelle.ingest import ingest_paths
 from sentinelle.warehouse import Warehouse, open_warehouse
 from sentinelle.warehouse.connection import LOOKUP_INDEXES
+from sentinelle.warehouse.engine import export_parquet
 from tests.conftest import TXN_COLUMNS, write_csv
 from tests.detect.conftest import Scored, payment
 
@@ -145,3 +146,42 @@ def test_the_command_loads_and_alerts_then_read_the_run(
     shown = runner.invoke(app, ["alerts", "--db", str(db)])
     assert shown.exit_code == 0, shown.output
     assert "S1" in shown.output and "B1" in shown.output
+
+
+
+def _published_rows(wh: Warehouse, name: str) -> list[tuple]:
+    """A table's rows in order, without the run id (each run has its own)."""
+    columns = [c for (c,) in wh.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND column_name "
+        "<> 'run_id' ORDER BY column_index", [name]).fetchall()]
+    listed = ", ".join(f'"{c}"' for c in columns)
+    return wh.execute(f"SELECT {listed} FROM {name} ORDER BY ALL").fetchall()
+
+
+def _close(a: tuple, b: tuple) -> bool:
+    return all(abs(x - y) <= 1e-9 if isinstance(x, float) and isinstance(y, float)
+               else x == y for x, y in zip(a, b, strict=True))
+
+
+@pytest.mark.spark
+def test_spark_on_file_uris_then_loaded_gives_duckdb_s_results(
+        published: tuple[Scored, Path, str], fresh: Warehouse, tmp_path: Path) -> None:
+    """The commands end to end: detect on Spark from and to ``file:`` URIs, then load."""
+    duck = published[0].wh
+    (tmp_path / "in").mkdir()
+    export_parquet(duck, tmp_path / "in")
+    db = fresh.path
+    fresh.close()
+    runner = CliRunner()
+    ran = runner.invoke(app, ["detect", "--engine", "spark", "--param", "alert_threshold=0",
+                              "--input", f"file://{tmp_path / 'in'}",
+                              "--output", f"file://{tmp_path / 'out'}"])
+    assert ran.exit_code == 0, ran.output
+    done = runner.invoke(app, ["results", "load", f"file://{tmp_path / 'out'}", "--db",
+                               str(db)])
+    assert done.exit_code == 0, done.output
+    with open_warehouse(db, read_only=True) as loaded:
+        for name in ("det_scores", "det_contributions", "det_alerts", "det_evidence"):
+            mine, theirs = _published_rows(loaded, name), _published_rows(duck, name)
+            assert len(mine) == len(theirs) > 0, name
+            assert all(_close(a, b) for a, b in zip(mine, theirs, strict=True)), name
