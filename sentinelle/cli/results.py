@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table as RichTable
 
-from sentinelle.cli.common import DbOption, console, warehouse
+from sentinelle.cli.common import DbOption, console, error_console, warehouse
 from sentinelle.settings import resolve
 
 app = typer.Typer(help="Results published by sentinelle detect --engine spark.",
@@ -37,4 +37,9 @@ def load(
     for name, rows in loaded.rows.items():
         table.add_row(name, f"{rows:,}")
     console.print(table)
+    if loaded.evidence_missing:
+        error_console.print(f"{loaded.evidence_missing:,} evidence rows name payments this "
+                            "warehouse does not hold: the run read other data. Load it "
+                            "into the warehouse that holds the payments it read (sentinelle "
+                            "export parquet --out DIR gives the input from there).")
     console.print("Top alerts: sentinelle alerts; one party in full: sentinelle explain ID.")

@@ -34,6 +34,8 @@ class Loaded:
     run_id: str
     source: Path
     rows: dict[str, int]
+    # Evidence naming payments this warehouse lacks: the run read other data.
+    evidence_missing: int = 0
 
 
 def _quote(name: str) -> str:
@@ -92,7 +94,9 @@ def load_results(wh: Warehouse, location: str | Path, *, user: str) -> Loaded:
         wh.execute("ROLLBACK")
         raise
     create_lookup_indexes(wh)
-    return Loaded(run_id, root, rows)
+    missing = wh.scalar("SELECT count(*) FROM det_evidence e ANTI JOIN transactions t "
+                        "ON t.provider = e.txn_provider AND t.txn_id = e.txn_id")
+    return Loaded(run_id, root, rows, missing)
 
 
 def _columns(wh: Warehouse, files: str) -> str:

@@ -91,6 +91,15 @@ def test_a_load_holds_the_run_its_indexes_and_who_loaded_it(
         (run_id, "test")]
     assert fresh.execute("SELECT run_id, loaded_by, source FROM det_loads").fetchall() == [
         (run_id, "analyst", str(results))]
+    assert loaded.evidence_missing == 0
+
+
+def test_a_warehouse_without_the_run_s_payments_is_told_so(
+        published: tuple[Scored, Path, str], tmp_path: Path) -> None:
+    _, results, _ = published
+    with open_warehouse(tmp_path / "other.duckdb", memory_limit="1GB", threads=2) as other:
+        loaded = load_results(other, results, user="analyst")
+        assert loaded.evidence_missing == loaded.rows["det_evidence"] > 0
 
 
 def test_a_failed_load_leaves_the_previous_results(published: tuple[Scored, Path, str],
