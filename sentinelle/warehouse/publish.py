@@ -11,10 +11,11 @@ A run writes its tables under its own directory, appends its log rows, then swit
 ``CURRENT`` to itself and removes the previous run's directory. A reader of ``CURRENT``
 sees one complete run or the other, never half of each; a run that fails removes its own
 directory and leaves ``CURRENT`` as it was. The switch writes the new pointer under a
-temporary name (``CURRENT.next``) and renames it over ``CURRENT``: one atomic step on a
-local disk, HDFS and ABFS. Object stores whose rename refuses to replace a file (S3A, GCS)
-get ``CURRENT`` deleted then the rename; in that moment readers read ``CURRENT.next``,
-which is complete by then (``current_run``).
+temporary name (``CURRENT.next``) and renames it over ``CURRENT`` with Hadoop's
+``FileContext`` rename-with-overwrite: one atomic step on a local disk and HDFS. Where it
+is not atomic (object stores: S3A, GCS, ABFS delete the target, then rename) or not
+available, ``CURRENT`` is deleted then the pointer renamed; in that moment readers read
+``CURRENT.next``, which is complete by then (``current_run``).
 
 Publishing goes through Hadoop's ``FileSystem`` in the Spark session's JVM, so every file
 system Spark is configured for works, with its credentials. Reading the pointer of a local
@@ -74,9 +75,10 @@ class HadoopFiles:
 
     def __init__(self, session: Any, location: str | Path) -> None:
         self._jvm = session._jvm
+        self._gateway = session.sparkContext._gateway
         self.uri = location_uri(location)
-        conf = session._jsc.hadoopConfiguration()
-        self._fs = self._path(self.uri).getFileSystem(conf)
+        self._conf = session._jsc.hadoopConfiguration()
+        self._fs = self._path(self.uri).getFileSystem(self._conf)
 
     def _path(self, uri: str) -> Any:
         return self._jvm.org.apache.hadoop.fs.Path(uri)
@@ -112,6 +114,20 @@ class HadoopFiles:
 
     def rename(self, source: str, target: str) -> bool:
         return bool(self._fs.rename(self._path(source), self._path(target)))
+
+    def replace(self, source: str, target: str) -> bool:
+        """Rename over ``target`` through ``FileContext`` (atomic on a local disk and
+        HDFS); False where the file system has no ``FileContext`` or refuses."""
+        hadoop = self._jvm.org.apache.hadoop.fs
+        overwrite = self._gateway.new_array(hadoop.Options.Rename, 1)
+        overwrite[0] = hadoop.Options.Rename.OVERWRITE
+        try:
+            context = hadoop.FileContext.getFileContext(self._jvm.java.net.URI(self.uri),
+                                                        self._conf)
+            context.rename(self._path(source), self._path(target), overwrite)
+        except Exception:  # py4j reports the JVM's IOException as a bare Py4JJavaError
+            return False
+        return True
 
     def delete(self, uri: str) -> None:
         self._fs.delete(self._path(uri), True)
@@ -180,9 +196,9 @@ def publish_run(session: Any, output: str | Path, run_id: str, tables: dict[str,
 def _switch(files: HadoopFiles) -> None:
     """Rename ``CURRENT.next`` over ``CURRENT``."""
     pending, current = child(files.uri, NEXT), child(files.uri, CURRENT)
-    if files.rename(pending, current):
+    if files.replace(pending, current) or files.rename(pending, current):
         return
-    # S3A and GCS refuse to rename over a file: readers read CURRENT.next meanwhile.
+    # Renaming over a file refused: readers read CURRENT.next meanwhile.
     files.delete(current)
     if not files.rename(pending, current):
         raise WarehouseError(f"could not rename {pending} to {current}",

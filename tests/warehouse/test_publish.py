@@ -65,7 +65,7 @@ def test_between_the_delete_and_the_rename_readers_read_the_next_pointer(
 
 
 class _RefusingStore:
-    """A file system whose rename never replaces a file (S3A, GCS)."""
+    """A file system whose rename never replaces a file, without a FileContext."""
 
     def __init__(self, root: Path) -> None:
         self.root, self.uri = root, publish.location_uri(root)
@@ -74,6 +74,9 @@ class _RefusingStore:
         found = publish.local_path(uri)
         assert found is not None
         return found
+
+    def replace(self, source: str, target: str) -> bool:
+        return False  # no FileContext for this file system
 
     def rename(self, source: str, target: str) -> bool:
         if self._local(target).exists():
@@ -165,3 +168,15 @@ def test_spark_reads_its_inputs_from_a_uri(spark: Any, tmp_path: Path) -> None:
     assert engine.output == f"file://{tmp_path / 'out'}"
     with pytest.raises(WarehouseError, match="no transactions.parquet"):
         SparkEngine(spark, f"file://{tmp_path / 'empty'}", str(tmp_path / "out"))
+
+
+@pytest.mark.spark
+def test_on_a_local_disk_the_pointer_is_renamed_over_in_one_step(spark: Any,
+                                                                 tmp_path: Path) -> None:
+    files = publish.HadoopFiles(spark, tmp_path)
+    (tmp_path / CURRENT).write_text("a1\n", "utf-8")
+    files.write_text(publish.child(files.uri, NEXT), "b2\n")
+    assert files.replace(publish.child(files.uri, NEXT), publish.child(files.uri, CURRENT))
+    assert (tmp_path / CURRENT).read_text("utf-8") == "b2\n"
+    assert not (tmp_path / NEXT).exists()
+    assert files.read_text(publish.child(files.uri, CURRENT)) == "b2"
