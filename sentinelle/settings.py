@@ -44,6 +44,8 @@ SETTINGS: tuple[Setting, ...] = (
             "(spark.sql.shuffle.partitions); 0 means two per core of the local session, "
             "and under spark-submit leaves the session's own value. On a cluster, about "
             "three per executor core, or one per 128 MB shuffled."),
+    Setting("resolve_threshold", 0.9, "Match probability from which `sentinelle resolve` "
+            "takes two records to be the same person (0-1); `--threshold` wins."),
     Setting("rates", "", "CSV of dated EUR reference rates replacing the shipped table."),
     Setting(
         "provider",
@@ -77,6 +79,11 @@ def resolve(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
                 values[s.name] = int(raw)
             except ValueError:
                 problems.append(f"{s.env_var}={raw!r} is not a whole number")
+        elif isinstance(s.default, float):
+            try:
+                values[s.name] = float(raw)
+            except ValueError:
+                problems.append(f"{s.env_var}={raw!r} is not a number")
         else:
             values[s.name] = raw
     for key, value in (overrides or {}).items():

@@ -32,7 +32,9 @@ def _judgements(database_url: str | None, db: Path | None) -> dict[tuple[str, st
 
 def resolve(
     db: DbOption = None,
-    threshold: Annotated[float, typer.Option(help=THRESHOLD_HELP)] = DEFAULT_THRESHOLD,
+    threshold: Annotated[float | None, typer.Option(
+        help=THRESHOLD_HELP + " Default: the setting resolve_threshold "
+        f"({DEFAULT_THRESHOLD:g}).", show_default=False)] = None,
     recluster: Annotated[bool, typer.Option(
         "--recluster", help="Apply people's judgements to the last run's pairs without "
         "training the model again (seconds).")] = False,
@@ -41,7 +43,9 @@ def resolve(
     """Link senders, beneficiaries and referral subjects that are the same person;
     people's judgements (the web application's Resolution page) outrank the model. Run
     sentinelle detect afterwards to score the subjects."""
-    settings = resolve_settings({"db": str(db) if db else None})
+    settings = resolve_settings({"db": str(db) if db else None,
+                                 "resolve_threshold": threshold})
+    threshold = float(settings["resolve_threshold"])
     judged = _judgements(database_url, db)
     if recluster:
         with warehouse(db, viewing=("resolve", "recluster")) as wh:

@@ -16,6 +16,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from sentinelle.resolve.clusters import cluster
+
 # Fields compared, in the order of the er_pairs explanation columns.
 FIELDS = ("name", "birth_date", "phone", "email", "account", "country", "counterparties",
           "kinds")
@@ -57,12 +59,13 @@ DETERMINISTIC_RECALL = 0.8
 # never do and real records do (a birth date mistyped, a country changed). u -- how often
 # two different people agree -- is measured on each run's own records.
 M: dict[str, tuple[float, ...]] = {
-    # exact, same words in another order, one letter apart, same surname and given name
-    # spelt alike, same given name and surname two letters apart, one name's words all in
-    # the other, same surname and the given name's initial, another name
-    "name": (0.75, 0.04, 0.05, 0.02, 0.01, 0.01, 0.02, 0.10),
+    # exact, same words in another order, two payees of one phone with other given
+    # names, one letter apart, same surname and given name spelt alike, same given name
+    # and surname two letters apart, one name's words all in the other, same surname and
+    # the given name's initial, another name
+    "name": (0.72, 0.04, 0.03, 0.05, 0.02, 0.01, 0.01, 0.02, 0.10),
     # exact, one typo, within a month, a year, ten years, further
-    "birth_date": (0.80, 0.05, 0.02, 0.07, 0.03, 0.03),
+    "birth_date": (0.80, 0.05, 0.02, 0.115, 0.01, 0.005),
     # exact, two payees with two phones, else
     "phone": (0.55, 0.002, 0.448),
     "email": (0.06, 0.94),
@@ -73,8 +76,10 @@ M: dict[str, tuple[float, ...]] = {
     # other, the same counterparties (a stranger among them), strangers in common, only
     # family in common, none
     "counterparties": (0.002, 0.15, 0.003, 0.35, 0.30, 0.05, 0.10, 0.045),
-    # two referrals, a referral and a payment record, two payment records
-    "kinds": (0.07, 0.24, 0.69),
+    # two referrals; a referral and a payment record on its subject's side, on the other
+    # side, of an unknown role; two senders of one provider paying in the same period,
+    # one after the other; two other payment records
+    "kinds": (0.08, 0.21, 0.004, 0.036, 0.002, 0.60, 0.068),
 }
 
 # Fields whose m expectation maximisation learns on each run's own records, starting
@@ -92,7 +97,7 @@ FLOORS = {"name": -1}
 # Levels that keep their declared m (field → level indexes): EM's pairs blocked on a name
 # meet namesakes of one family (a father and son paying one relative) and would read
 # birth dates decades apart as one person's mistake.
-KEPT = {"birth_date": (-2, -1)}
+KEPT = {"birth_date": (-2, -1), "name": (2,)}
 # Each rule lets EM see the other fields disagree within true pairs: an email shared
 # shows names and birth dates mistyped; a birth date, names and emails; a name, birth
 # dates and emails.
@@ -105,6 +110,12 @@ EM_MIN_PAIRS = 100
 TRAIN_RECORDS = 100_000
 
 KNOWN_KINDS = "('sender', 'beneficiary', 'referral')"
+HOUSEHOLD = ("kind_l = 'beneficiary' AND kind_r = 'beneficiary' AND phone_l = phone_r "
+             "AND given_l IS DISTINCT FROM given_r")
+# Two records' payments interleave: each made one after the other's first and before its
+# last (a sender who registers again stops using the old number; the day of the switch
+# may hold both).
+OVERLAP = ("greatest(first_seen_l, first_seen_r) < least(last_seen_l, last_seen_r)")
 
 U_MAX_PAIRS = 1_000_000
 SEED = 20240607
@@ -134,6 +145,12 @@ def comparisons() -> list[Any]:
             cll.ExactMatchLevel("name").configure(tf_adjustment_column="name"),
             cll.ExactMatchLevel("name_key").configure(label_for_charts="same words, "
                                                       "another order"),
+            # Two payees of one phone are a household's women or one woman under a
+            # relative's name: sisters' given names are often alike ("hung" and "dung",
+            # "huong" and "phuong"), so within one phone a spelling alike says nothing
+            # (u as m). The counterparties read them as another name.
+            _sql(HOUSEHOLD, "two payees of one phone, given names differ").configure(
+                u_probability=M["name"][2], fix_u_probability=True),
             # A referral's typo: one letter swapped, dropped, doubled or changed, in either
             # word order.
             _sql("damerau_levenshtein(name_l, name_r) <= 1 "
@@ -168,7 +185,7 @@ def comparisons() -> list[Any]:
     # two "keith white" with no payee in common got +3.8 bits from it.
     # Another name: more than one slip apart ("tomasz kowalski" and "tomasz lewandowski",
     # "abena" and "kwabena"), so that a name mistyped once reads as the same name.
-    other_given = "damerau_levenshtein(name_key_l, name_key_r) > 1"
+    other_given = f"(damerau_levenshtein(name_key_l, name_key_r) > 1 OR {HOUSEHOLD})"
     common = "len(list_intersect(counterparties_l, counterparties_r)) >= 1"
     strangers = "len(list_intersect(strangers_l, strangers_r)) >= 1"
     same = "counterparties_l = counterparties_r"
@@ -215,7 +232,22 @@ def comparisons() -> list[Any]:
             _sql(f"kind_l NOT IN {KNOWN_KINDS} OR kind_r NOT IN {KNOWN_KINDS}",
                  "another kind of record", is_null=True),
             _sql("kind_l = 'referral' AND kind_r = 'referral'", "two referrals"),
-            _sql("kind_l = 'referral' OR kind_r = 'referral'", "a referral and a payment record"),
+            # A referral names its subject's role: a buyer is looked for among senders,
+            # a facilitator among payees.
+            _sql("(kind_l = 'referral' OR kind_r = 'referral') AND side_l = side_r",
+                 "a referral and a payment record on its side"),
+            _sql("(kind_l = 'referral' OR kind_r = 'referral') AND side_l <> side_r",
+                 "a referral and a payment record on the other side"),
+            _sql("kind_l = 'referral' OR kind_r = 'referral'",
+                 "a referral of unknown role and a payment record"),
+            # A sender who registers again moves to the new customer number and leaves
+            # the old one: one person rarely keeps paying through both at once. Two
+            # namesakes of one family paying the same relatives do, so sharing a name and
+            # a payee says far less for senders whose payments interleave.
+            _sql(f"kind_l = 'sender' AND kind_r = 'sender' AND source_l = source_r "
+                 f"AND {OVERLAP}", "two senders of one provider paying in the same period"),
+            _sql("kind_l = 'sender' AND kind_r = 'sender' AND source_l = source_r",
+                 "two senders of one provider, one after the other"),
             cll.ElseLevel().configure(label_for_charts="two payment records"),
         ],
     )
@@ -331,14 +363,14 @@ def link(records: pa.Table, threshold: float, threads: int = 0) -> Linkage:
         if _pair_count(con, "er_train", cols) >= EM_MIN_PAIRS:
             trainer.training.estimate_parameters_using_expectation_maximisation(rule)
     lap("training: m (EM)")
-    linker = Linker("er_input", _floored(trainer.misc.save_model_to_json()),
+    model = _with_counted_u(_floored(trainer.misc.save_model_to_json()),
+                            _counted_u(con, "er_input"))
+    linker = Linker("er_input", model,
                     DuckDBAPI(connection=con), set_up_basic_logging=False)
     linker.training.estimate_probability_two_random_records_match(
         _rules(DETERMINISTIC), recall=DETERMINISTIC_RECALL)
     predicted = linker.inference.predict()
     lap("pairs scored")
-    clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        predicted, threshold_match_probability=threshold)
     # A field's match weight is log2 of its Bayes factor (times the term-frequency
     # adjustment where it has one: a common name agreeing says less than a rare one).
     tf = {"name": " * bf_tf_adj_name", "counterparties": " * bf_tf_adj_counterparties"}
@@ -349,11 +381,16 @@ def link(records: pa.Table, threshold: float, threads: int = 0) -> Linkage:
                CASE match_key {rules} END AS blocked_on
         FROM {predicted.physical_name}
         ORDER BY record_id_l, record_id_r""").to_arrow_table()
-    clusters = con.sql(f"""
-        SELECT record_id, cluster_id FROM {clustered.physical_name}
-        ORDER BY record_id""").to_arrow_table()
     model = linker.misc.save_model_to_json()
     con.close()
+    # The clusters `sentinelle resolve` makes with no judgement yet (clusters.py: a
+    # referral never bridges two payment clusters), not Splink's connected components.
+    ids = records.column("record_id").to_pylist()
+    joined = cluster(ids, zip(pairs.column("record_id_l").to_pylist(),
+                              pairs.column("record_id_r").to_pylist(),
+                              pairs.column("match_probability").to_pylist(), strict=True),
+                     {}, threshold).subjects
+    clusters = pa.table({"record_id": ids, "cluster_id": [joined[r] for r in ids]})
     lap("clusters")
     return Linkage(pairs, clusters, model, level_labels(model), seconds)
 
@@ -365,6 +402,80 @@ def _pair_count(con: duckdb.DuckDBPyConnection, table: str, cols: tuple[str, ...
     got = con.execute(f"""SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM (
         SELECT count(*) AS n FROM {table} WHERE {known} GROUP BY {keys})""").fetchall()
     return int(got[0][0])
+
+
+def _kinds_u(con: duckdb.DuckDBPyConnection, table: str) -> list[float] | None:
+    """The share of all pairs of ``table`` at each level of the kinds comparison, counted
+    rather than sampled: with the declared m it makes the prior per kind of pair (a
+    referral is one of few records, and a million random pairs meet it a handful of
+    times). None when the records hold none of the known kinds."""
+    counts = dict(con.execute(f"""SELECT kind || ':' || coalesce(side, '?'), count(*)
+        FROM {table} WHERE kind IN {KNOWN_KINDS} GROUP BY ALL""").fetchall())
+    n = sum(counts.values())
+    if n < 2 or not any(k.startswith("referral") for k in counts):
+        return None
+    s, b = counts.get("sender:sender", 0), counts.get("beneficiary:beneficiary", 0)
+    rs, rb = counts.get("referral:sender", 0), counts.get("referral:beneficiary", 0)
+    r = n - s - b
+    spans = con.execute(f"""SELECT source, epoch(first_seen) AS f, epoch(last_seen) AS l
+        FROM {table} WHERE kind = 'sender' AND first_seen IS NOT NULL""").fetchnumpy()
+    overlapping = together = 0.0
+    for source in set(spans["source"]):
+        one = spans["source"] == source
+        together += one.sum() * (one.sum() - 1) / 2
+        overlapping += _overlapping_pairs(spans["f"][one], spans["l"][one])
+    pairs = n * (n - 1) / 2
+    levels = [r * (r - 1) / 2, rs * s + rb * b, rs * b + rb * s, (r - rs - rb) * (s + b),
+              overlapping, together - overlapping]
+    levels.append(pairs - sum(levels))
+    # A level no pair of this run reaches keeps a u of one pair: rare, not impossible.
+    return [max(k, 1.0) / pairs for k in levels]
+
+
+def _overlapping_pairs(first: Any, last: Any) -> float:
+    """How many pairs of spans [first, last] overlap (OVERLAP): a span of one instant
+    overlaps none; of the others, all pairs less those where one span ends before or
+    when the other begins (each such pair met once, from the span that ends first)."""
+    import numpy as np
+
+    longer = first < last
+    starts = np.sort(first[longer])
+    n = len(starts)
+    apart = int((n - np.searchsorted(starts, last[longer], side="left")).sum())
+    return n * (n - 1) / 2 - apart
+
+
+def _counted_u(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, list[float]]:
+    """u counted on every record rather than sampled on the training ones, for the levels
+    whose u falls with the number of records (field → u of its first levels): the share
+    of all pairs sharing a phone, an email or an account, and each kind of pair.
+    Sampled, a million random pairs meet a shared phone or a referral a handful of times,
+    and a u that stays put while the prior falls with the records squared loses matches
+    at scale (a facilitator's relatives' names: 525 of 542 missed at a million records)."""
+    n = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    pairs = n * (n - 1) / 2
+    out: dict[str, list[float]] = {}
+    for column in DETERMINISTIC:
+        agree = _pair_count(con, table, column)
+        # A value no two records share: rare, not impossible (one pair's worth).
+        out[column[0]] = [max(agree, 1) / pairs]
+    kinds = _kinds_u(con, table)
+    if kinds is not None:
+        out["kinds"] = kinds
+    return out
+
+
+def _with_counted_u(model: dict[str, Any], u: dict[str, list[float]]) -> dict[str, Any]:
+    """The model with the counted u (``_counted_u``) fixed on their levels."""
+    for comparison in model["comparisons"]:
+        shares = u.get(comparison["output_column_name"])
+        if shares is None:
+            continue
+        real = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        for level, share in zip(real, shares, strict=False):
+            level["u_probability"] = share
+            level["fix_u_probability"] = True
+    return model
 
 
 def _floored(model: dict[str, Any]) -> dict[str, Any]:

@@ -30,6 +30,10 @@ COLUMNS: dict[str, str] = {
                       "(senders and beneficiaries only)",
     "strangers": "the counterparties whose surname is not this party's own: no apparent "
                  "family tie (AUSTRAC)",
+    "side": "sender or beneficiary: the record's side of a payment; for a referral, its "
+            "subject's role's side (a buyer pays, a facilitator is paid), none if unknown",
+    "first_seen": "when the party's first payment was made (payment records only)",
+    "last_seen": "when the party's last payment was made (payment records only)",
 }
 
 
@@ -52,6 +56,8 @@ class RecordKind:
     # The other side of this party's payments: (its kind, its id column, its name
     # column); None for a referral, which carries no payments.
     counterparty: tuple[str, str, str] | None = None
+    # The side of a payment the record stands on, as SQL over the table's columns.
+    side: str = "NULL"
 
     def sql(self) -> str:
         # Every name spliced here comes from the declarations below, never from a user.
@@ -66,12 +72,14 @@ class RecordKind:
         surname = f"{self.name}_surname"
         if self.counterparty is None:
             counterparties = strangers = "NULL::VARCHAR[]"
+            seen = "NULL::TIMESTAMP AS first_seen, NULL::TIMESTAMP AS last_seen"
         else:
             other, other_id, other_name = self.counterparty
             ids = f"'{other}:' || {self.source} || ':' || {other_id}"
             counterparties = f"list_sort(list_distinct(list({ids})))"
             strangers = (f"list_sort(list_distinct(list({ids}) FILTER (WHERE "
                          f"{other_name}_surname IS DISTINCT FROM {surname})))")
+            seen = "min(first_seen) AS first_seen, max(last_seen) AS last_seen"
         return f"""
             SELECT '{self.kind}:' || {self.source} || ':' || {self.source_id} AS record_id,
                    '{self.kind}' AS kind, {self.source} AS source,
@@ -80,7 +88,8 @@ class RecordKind:
                    {field(self.birth_date, '::VARCHAR')} AS birth_date,
                    {field(self.phone)} AS phone, {field(self.email)} AS email,
                    {field(self.account)} AS account, {field(self.country)} AS country,
-                   {counterparties} AS counterparties, {strangers} AS strangers
+                   {counterparties} AS counterparties, {strangers} AS strangers,
+                   {self.side} AS side, {seen}
             FROM {self.table}
             GROUP BY {self.source}, {self.source_id}"""
 
@@ -89,13 +98,18 @@ KINDS: tuple[RecordKind, ...] = (
     RecordKind("sender", "edges", "provider", "sender_id", "sender_name",
                "sender_birth_date", "sender_phone", "sender_email", "sender_account",
                "sender_country", ("beneficiary", "beneficiary_id",
-                                                    "beneficiary_name")),
+                                                    "beneficiary_name"), "'sender'"),
     RecordKind("beneficiary", "edges", "provider", "beneficiary_id",
                "beneficiary_name", None, "beneficiary_phone", None, "beneficiary_account",
-               "beneficiary_country", ("sender", "sender_id", "sender_name")),
+               "beneficiary_country", ("sender", "sender_id", "sender_name"),
+               "'beneficiary'"),
     RecordKind("referral", "referrals", "source", "referral_id", "subject_name",
                "subject_birth_date", "subject_phone", "subject_email", "subject_account",
-               "subject_country"),
+               "subject_country", None,
+               # A buyer pays and a facilitator is paid: a referral about a buyer is
+               # looked for among senders.
+               "CASE min(subject_role) WHEN 'buyer' THEN 'sender' "
+               "WHEN 'facilitator' THEN 'beneficiary' END"),
 )
 
 
@@ -117,7 +131,8 @@ def _edges_sql() -> str:
                 columns.append(column)
     fields = ", ".join(f"min({c}) AS {c}" for c in columns)
     keys = ", ".join(EDGE_KEYS)
-    return f"SELECT {keys}, {fields} FROM transactions GROUP BY {keys}"
+    return (f"SELECT {keys}, {fields}, min(timestamp) AS first_seen, "
+            f"max(timestamp) AS last_seen FROM transactions GROUP BY {keys}")
 
 
 def records_sql() -> str:
@@ -138,6 +153,7 @@ def records_sql() -> str:
                -- compared as well, it would count one fact twice.
                CASE WHEN right(regexp_replace(account, '[^0-9]', '', 'g'), 9)
                          = right(phone, 9) THEN NULL ELSE account END AS account,
-               country, counterparties, nullif(strangers, []) AS strangers
+               country, counterparties, nullif(strangers, []) AS strangers,
+               side, first_seen, last_seen
         FROM words
         ORDER BY record_id"""

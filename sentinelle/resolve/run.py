@@ -28,12 +28,14 @@ from sentinelle.errors import SentinelleError
 from sentinelle.resolve.clusters import Clustering, cluster
 from sentinelle.resolve.linkage import link
 from sentinelle.resolve.records import records_sql
+from sentinelle.settings import SETTINGS
 from sentinelle.warehouse import Warehouse
 
 STEPS = ("records", "linkage", "clusters", "publish")
 
-# Two records are one subject from this match probability up (`--threshold`).
-DEFAULT_THRESHOLD = 0.9
+# Two records are one subject from this match probability up: the setting
+# resolve_threshold's default (`--threshold` and SENTINELLE_RESOLVE_THRESHOLD change it).
+DEFAULT_THRESHOLD: float = next(s.default for s in SETTINGS if s.name == "resolve_threshold")
 THRESHOLD_HELP = ("Match probability from which two records are taken to be the same "
                   "person (0-1).")
 
@@ -57,7 +59,8 @@ def _step(on_step: Callable[[str], None] | None, name: str) -> None:
 def _check(threshold: float) -> None:
     if not 0 < threshold < 1:
         raise SentinelleError(f"the threshold {threshold} is not a probability between 0 "
-                              "and 1", fix="use --threshold 0.9, for example")
+                              "and 1", fix="use --threshold 0.9 (or the setting "
+                              "SENTINELLE_RESOLVE_THRESHOLD), for example")
 
 
 def _clusters_table(records: list[str], pairs: pa.Table,

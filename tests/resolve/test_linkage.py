@@ -8,10 +8,22 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
+import numpy as np
 import pytest
 
 from sentinelle.resolve import cluster_quality
-from sentinelle.resolve.linkage import FIELDS, FLOORS, KEPT, LEARNT, M_FLOOR, M, comparisons
+from sentinelle.resolve.linkage import (
+    FIELDS,
+    FLOORS,
+    KEPT,
+    LEARNT,
+    M_FLOOR,
+    M,
+    _counted_u,
+    _overlapping_pairs,
+    comparisons,
+)
 from sentinelle.resolve.measure import measure_world
 from sentinelle.resolve.quality import world_truth
 from sentinelle.warehouse import Warehouse, open_warehouse
@@ -125,3 +137,60 @@ def test_blocking_keeps_the_pairs_few(world: Path) -> None:
         records = wh.scalar("SELECT count(*) FROM er_records")
         pairs = wh.scalar("SELECT count(*) FROM er_pairs")
     assert pairs < 0.5 * records, (pairs, records)
+
+
+def test_senders_paying_in_the_same_period_count_against_one_after_the_other_for(
+        world: Path) -> None:
+    # A sender who registers again leaves the old number; two namesakes of one family
+    # paying the same relatives pay side by side (docs/resolve.md).
+    with _open(world) as wh:
+        truth = _truth(world, wh)
+        rows = wh.execute("""
+            SELECT p.record_id_l, p.record_id_r, p.mw_kinds, l.label
+            FROM er_pairs p JOIN er_levels l ON l.field = 'kinds' AND l.gamma = p.gamma_kinds
+            WHERE l.label LIKE 'two senders of one provider%'""").fetchall()
+    together = [r for r in rows if r[3].endswith("in the same period")]
+    after = [r for r in rows if r[3].endswith("one after the other")]
+    assert together and after, rows
+    assert all(weight < -3 for _, _, weight, _ in together), together
+    assert all(weight > 0 for _, _, weight, _ in after), after
+    assert not [r for r in together if truth.get(r[0]) == truth.get(r[1])]
+
+
+@pytest.mark.parametrize(("description", "spans"), [
+    ("apart, touching, nested", [(0, 1), (1, 2), (0, 5), (2, 3)]),
+    ("instants, two of them the same", [(3, 3), (3, 3), (1, 4), (5, 5)]),
+    ("drawn at random with ties", [(a, a + b) for a, b in zip(
+        [5, 2, 9, 2, 7, 0, 3, 5, 1, 8], [0, 3, 1, 0, 4, 9, 0, 2, 2, 0], strict=True)]),
+])
+def test_overlapping_spans_are_counted_as_a_pair_by_pair_check_would(
+        description: str, spans: list[tuple[int, int]]) -> None:
+    first, last = (np.array(side, dtype=float) for side in zip(*spans, strict=True))
+    expected = sum(max(a[0], b[0]) < min(a[1], b[1])
+                   for i, a in enumerate(spans) for b in spans[i + 1:])
+    assert _overlapping_pairs(first, last) == expected, description
+
+
+def test_u_of_a_shared_phone_and_of_each_kind_of_pair_is_counted_on_every_record() -> None:
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE r AS SELECT * FROM (VALUES
+        ('s1', 'sender', 'P', 'sender', '+1', TIMESTAMP '2024-01-01', TIMESTAMP '2024-03-01'),
+        ('s2', 'sender', 'P', 'sender', '+1', TIMESTAMP '2024-02-01', TIMESTAMP '2024-04-01'),
+        ('s3', 'sender', 'P', 'sender', '+2', TIMESTAMP '2024-05-01', TIMESTAMP '2024-06-01'),
+        ('b1', 'beneficiary', 'P', 'beneficiary', '+2', TIMESTAMP '2024-01-01',
+         TIMESTAMP '2024-06-01'),
+        ('r1', 'referral', 'NCMEC', 'sender', NULL, NULL, NULL),
+        ('r2', 'referral', 'NCMEC', NULL, '+1', NULL, NULL))
+        AS t(record_id, kind, source, side, phone, first_seen, last_seen)""")
+    con.execute("ALTER TABLE r ADD COLUMN email VARCHAR")
+    con.execute("ALTER TABLE r ADD COLUMN account VARCHAR")
+    u = _counted_u(con, "r")
+    pairs = 15
+    # +1 is shared by s1, s2 and r2 (3 pairs), +2 by s3 and b1 (1 pair).
+    assert u["phone"] == [pytest.approx(4 / pairs)]
+    # No two records share an email: one pair's worth, rare rather than impossible.
+    assert u["email"] == [pytest.approx(1 / pairs)]
+    # two referrals; a referral on its side (r1 with s1-s3); on the other side (r1 with
+    # b1); of unknown role (r2 with the 4 payment records); two senders paying together
+    # (s1, s2); one after the other (s1-s3, s2-s3); the rest (each sender with b1).
+    assert u["kinds"] == pytest.approx([c / pairs for c in (1, 3, 1, 4, 1, 2, 3)])
