@@ -11,8 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from sentinelle.cli import app
+from sentinelle.errors import SettingsError
 from sentinelle.ingest import ingest_paths
 from sentinelle.resolve import cluster_quality, resolve, world_truth
+from sentinelle.settings import resolve as resolve_settings
 from sentinelle.synth import generate_world
 from sentinelle.warehouse import Warehouse, open_warehouse
 from tests.conftest import referral, write_csv
@@ -145,6 +147,25 @@ def test_the_command_prints_counts_and_the_largest_subjects(
         assert wh.scalar("SELECT threshold FROM er_runs ORDER BY run_id DESC LIMIT 1") == 0.95
         assert wh.scalar("SELECT count(*) FROM access_log WHERE command = 'resolve' "
                          "AND \"user\" = 'analyst1'") == 1
+
+
+def test_the_threshold_setting_is_the_default_and_the_option_wins(
+        world: tuple[Path, dict[str, str]], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    copy = tmp_path / "setting.duckdb"
+    copy.write_bytes((world[0] / "w.duckdb").read_bytes())
+    env = {"COLUMNS": "200", "SENTINELLE_RESOLVE_THRESHOLD": "0.97"}
+    result = CliRunner().invoke(app, ["resolve", "--db", str(copy)], env=env)
+    assert result.exit_code == 0, result.output
+    with open_warehouse(copy, read_only=True) as wh:
+        assert wh.scalar("SELECT threshold FROM er_runs ORDER BY run_id DESC LIMIT 1") == 0.97
+    # The command hands its option to the settings as an override, which wins.
+    monkeypatch.setenv("SENTINELLE_RESOLVE_THRESHOLD", "0.97")
+    assert resolve_settings({"resolve_threshold": 0.95})["resolve_threshold"] == 0.95
+    wrong = CliRunner().invoke(app, ["resolve", "--db", str(copy)],
+                               env={"SENTINELLE_RESOLVE_THRESHOLD": "most"})
+    assert isinstance(wrong.exception, SettingsError)
+    assert wrong.exception.details == ["SENTINELLE_RESOLVE_THRESHOLD='most' is not a number"]
 
 
 def test_a_threshold_outside_zero_and_one_is_refused(tmp_path: Path) -> None:
