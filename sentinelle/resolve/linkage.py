@@ -412,7 +412,7 @@ def _kinds_u(con: duckdb.DuckDBPyConnection, table: str) -> list[float] | None:
     counts = dict(con.execute(f"""SELECT kind || ':' || coalesce(side, '?'), count(*)
         FROM {table} WHERE kind IN {KNOWN_KINDS} GROUP BY ALL""").fetchall())
     n = sum(counts.values())
-    if n < 2 or not any(k.startswith("referral") for k in counts):
+    if n < 2:
         return None
     s, b = counts.get("sender:sender", 0), counts.get("beneficiary:beneficiary", 0)
     rs, rb = counts.get("referral:sender", 0), counts.get("referral:beneficiary", 0)
