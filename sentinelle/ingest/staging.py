@@ -82,14 +82,20 @@ def _stage_csv_fast(
 ) -> Staged | None:
     for name in ("stg_rej_errors", "stg_rej_scans"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE stg_raw AS SELECT {tidy} FROM read_csv(
-            $path, header = true, auto_detect = false, columns = $columns,
-            delim = ',', quote = '"', escape = '"', strict_mode = true,
-            store_rejects = true, rejects_table = 'stg_rej_errors',
-            rejects_scan = 'stg_rej_scans', max_line_size = 4194304)""",
-        {"path": str(source.path), "columns": _columns(header)},
-    )
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE stg_raw AS SELECT {tidy} FROM read_csv(
+                $path, header = true, auto_detect = false, columns = $columns,
+                delim = ',', quote = '"', escape = '"', strict_mode = true,
+                store_rejects = true, rejects_table = 'stg_rej_errors',
+                rejects_scan = 'stg_rej_scans', max_line_size = 4194304)""",
+            {"path": str(source.path), "columns": _columns(header)},
+        )
+    except duckdb.InvalidInputException:
+        # A shape the fast reader refuses outright rather than row by row (lines ended
+        # by both \r\n and \n, as when two exports are pasted together): Python's
+        # reader takes any line ending and still refuses a bad row on its own line.
+        return None
     accepted = con.execute("SELECT count(*) FROM stg_raw").fetchone()[0]  # type: ignore[index]
     rejected = con.execute("SELECT count(DISTINCT line) FROM stg_rej_errors").fetchone()[0]  # type: ignore[index]
     done = source.result()  # the fingerprint, computed meanwhile, counted the lines

@@ -318,6 +318,21 @@ def test_a_national_referral_phone_is_read_in_the_subjects_country(wh, make_csv)
     assert wh.scalar("SELECT subject_phone FROM referrals") == "+639171234567"
 
 
+def test_mixed_line_endings_are_read_line_by_line(wh, tmp_path):
+    # Two exports pasted together: one with Windows line endings, one with Unix ones.
+    first = write_csv(tmp_path / "a.csv", [txn(1), txn(2)]).read_bytes()
+    second = write_csv(tmp_path / "b.csv", [txn(3, amount="x"), txn(4)]).read_bytes()
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(first.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+                     + second.replace(b"\r\n", b"\n").split(b"\n", 1)[1])
+    [report] = ingest(wh, path)
+    assert (report.read, report.accepted, report.quarantined) == (4, 3, 1)
+    assert wh.scalar("SELECT line FROM quarantine") == 4
+    assert wh.scalar("SELECT txn_id FROM transactions WHERE source_line = 5") == "T000004"
+    assert wh.scalar("SELECT line_mapping FROM ingest_files") == "python-csv"
+    assert wh.scalar("SELECT count(*) FROM transactions WHERE provider LIKE '%\r%'") == 0
+
+
 def test_windows_line_endings(wh, tmp_path):
     path = write_csv(tmp_path / "crlf.csv", [txn(1), txn(2), txn(3, amount="x")])
     path.write_bytes(path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
