@@ -10,11 +10,13 @@ from rich.table import Table as RichTable
 
 from sentinelle.cli.common import DbOption, console, error_console, progress_bar, warehouse
 from sentinelle.cli.review import UrlOption, _cases, _url
-from sentinelle.resolve import DEFAULT_THRESHOLD, STEPS
+from sentinelle.errors import SentinelleError
+from sentinelle.resolve import DEFAULT_THRESHOLD, STEPS, ResolveRun
 from sentinelle.resolve import resolve as run_resolution
-from sentinelle.resolve.run import THRESHOLD_HELP
+from sentinelle.resolve.run import THRESHOLD_HELP, largest_sql
 from sentinelle.resolve.run import recluster as recluster_pairs
 from sentinelle.settings import resolve as resolve_settings
+from sentinelle.warehouse.dialect import DUCKDB
 
 LARGEST = 10
 
@@ -39,14 +41,27 @@ def resolve(
         "--recluster", help="Apply people's judgements to the last run's pairs without "
         "training the model again (seconds).")] = False,
     database_url: UrlOption = None,
+    engine: Annotated[str | None, typer.Option(
+        "--engine", help="duckdb (the warehouse file) or spark (Parquet: --input and "
+        "--output); default: the setting engine.", show_default=False)] = None,
+    input_dir: Annotated[Path | None, typer.Option(
+        "--input", help="Spark: the directory of Parquet tables to read "
+        "(sentinelle export parquet --out DIR writes them).")] = None,
+    output_dir: Annotated[Path | None, typer.Option(
+        "--output", help="Spark: the directory to write er_*.parquet in; the input "
+        "directory, for sentinelle detect --engine spark --input DIR to score "
+        "subjects.")] = None,
 ) -> None:
     """Link senders, beneficiaries and referral subjects that are the same person;
     people's judgements (the web application's Resolution page) outrank the model. Run
     sentinelle detect afterwards to score the subjects."""
     settings = resolve_settings({"db": str(db) if db else None,
-                                 "resolve_threshold": threshold})
+                                 "resolve_threshold": threshold, "engine": engine})
     threshold = float(settings["resolve_threshold"])
     judged = _judgements(database_url, db)
+    if settings["engine"] != "duckdb" or input_dir or output_dir:
+        _on_spark(settings, threshold, recluster, judged, input_dir, output_dir)
+        return
     if recluster:
         with warehouse(db, viewing=("resolve", "recluster")) as wh:
             result = recluster_pairs(wh, judged, threshold)
@@ -68,14 +83,48 @@ def resolve(
         run = run_resolution(wh, threshold, user=settings["user"],
                              threads=settings["threads"], on_step=on_step, judgements=judged)
         bar.update(task, description="done", completed=len(STEPS))
-        largest = wh.execute("""
-            SELECT c.subject_id, c.cluster_size,
-                   string_agg(DISTINCT r.kind, ', ' ORDER BY r.kind) AS kinds,
-                   string_agg(DISTINCT r.name, ', ' ORDER BY r.name) AS names
-            FROM er_clusters c JOIN er_records r USING (record_id)
-            WHERE c.cluster_size > 1
-            GROUP BY ALL ORDER BY c.cluster_size DESC, c.subject_id LIMIT ?""",
-                             [LARGEST]).fetchall()
+        largest = wh.execute(largest_sql(DUCKDB, LARGEST)).fetchall()
+    _summary(run, threshold, largest)
+
+
+def _on_spark(settings: dict, threshold: float, recluster: bool,
+              judged: dict[tuple[str, str], str], input_dir: Path | None,
+              output_dir: Path | None) -> None:
+    """Entity resolution on Spark, from Parquet to Parquet (pyspark imported only here)."""
+    if settings["engine"] not in ("duckdb", "spark"):
+        raise SentinelleError(f"unknown engine {settings['engine']!r} (option --engine, "
+                              "setting engine)", fix="use duckdb or spark")
+    if settings["engine"] == "duckdb" or input_dir is None or output_dir is None:
+        raise SentinelleError("entity resolution on Spark reads Parquet and writes Parquet",
+                              fix="use --engine spark --input DIR --output DIR "
+                                  "(sentinelle export parquet --out DIR writes DIR)")
+    if recluster:
+        raise SentinelleError("--recluster reads the last run's pairs in the warehouse",
+                              fix="run it without --engine spark, or run the whole "
+                                  "resolution on Spark again")
+    from sentinelle.resolve.spark_run import resolve_on_spark
+    from sentinelle.warehouse.spark import collect, session_for_command
+    from sentinelle.warehouse.spark_dialect import SPARK
+
+    with session_for_command() as session, progress_bar() as bar:
+        task = bar.add_task("entity resolution on Spark", total=len(STEPS))
+
+        def on_step(name: str) -> None:
+            bar.update(task, description=name, completed=STEPS.index(name))
+
+        run = resolve_on_spark(session, input_dir, output_dir, threshold,
+                               user=settings["user"], on_step=on_step, judgements=judged)
+        bar.update(task, description="done", completed=len(STEPS))
+        for name in ("er_records", "er_clusters"):
+            session.read.parquet(str(output_dir / f"{name}.parquet")
+                                 ).createOrReplaceTempView(name)
+        largest = collect(session, largest_sql(SPARK, LARGEST))
+    _summary(run, threshold, largest)
+    console.print(f"Written to {output_dir}: er_records, er_pairs, er_levels and er_clusters "
+                  "(.parquet), and the run in er_runs/.")
+
+
+def _summary(run: ResolveRun, threshold: float, largest: list) -> None:
     summary = RichTable(title=f"Entity resolution run {run.run_id} (threshold {threshold})")
     for col in ("records", "pairs compared", "subjects", "judgements applied"):
         summary.add_column(col, justify="right")

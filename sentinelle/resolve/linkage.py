@@ -1,22 +1,24 @@
-"""The linkage model: Splink's comparisons and blocking rules, declared once, trained and
-applied on DuckDB.
+"""The linkage model: Splink's comparisons and blocking rules, declared once, rendered
+for an engine's dialect, trained and applied on DuckDB or (resolve/spark_run.py) Spark.
 
-Splink runs in its own in-memory DuckDB connection over the records handed to it, so its
-working tables (``__splink__…``) never land in the warehouse file. Splink is imported here
-only, when a run starts.
+On DuckDB, Splink runs in its own in-memory connection over the records handed to it, so
+its working tables (``__splink__…``) never land in the warehouse file. Splink is imported
+here only, when a run starts.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 import pyarrow as pa
 
 from sentinelle.resolve.clusters import cluster
+from sentinelle.warehouse.dialect import DUCKDB, Dialect
 
 # Fields compared, in the order of the er_pairs explanation columns.
 FIELDS = ("name", "birth_date", "phone", "email", "account", "country", "counterparties",
@@ -133,9 +135,49 @@ class Linkage:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def comparisons() -> list[Any]:
+class Backend(Protocol):
+    """Where Splink runs (``DuckDBSplink`` here; ``spark_run.SparkSplink``): its database
+    API over the records in the table ``er_input``, and the few statements link runs."""
+
+    dialect: Dialect
+
+    def api(self) -> Any: ...
+    def table(self, name: str, select: str) -> None: ...
+    def scalar(self, sql: str) -> Any: ...
+    def rows(self, sql: str) -> list[tuple[Any, ...]]: ...
+
+
+class DuckDBSplink:
+    """Splink on an in-memory DuckDB connection holding ``er_input``."""
+
+    dialect: Dialect = DUCKDB
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def api(self) -> Any:
+        from splink import DuckDBAPI
+
+        return DuckDBAPI(connection=self.con)
+
+    def table(self, name: str, select: str) -> None:
+        self.con.execute(f"CREATE TABLE {name} AS {select}")
+
+    def scalar(self, sql: str) -> Any:
+        return self.con.execute(sql).fetchall()[0][0]
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return self.con.execute(sql).fetchall()
+
+
+def comparisons(dialect: Dialect = DUCKDB) -> list[Any]:
+    """The comparisons rendered for ``dialect``: a level in SQL spells what the engines
+    spell differently through it (Splink's translation from DuckDB, by sqlglot, leaves
+    DuckDB's list and similarity functions unknown to Spark)."""
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
+
+    d = dialect
 
     name = cl.CustomComparison(
         output_column_name="name",
@@ -153,18 +195,18 @@ def comparisons() -> list[Any]:
                 u_probability=M["name"][2], fix_u_probability=True),
             # A referral's typo: one letter swapped, dropped, doubled or changed, in either
             # word order.
-            _sql("damerau_levenshtein(name_l, name_r) <= 1 "
-                 "OR damerau_levenshtein(name_key_l, name_key_r) <= 1",
+            _sql(f"{d.edit_distance('name_l', 'name_r')} <= 1 "
+                 f"OR {d.edit_distance('name_key_l', 'name_key_r')} <= 1",
                  "one letter apart"),
-            _sql("surname_l = surname_r AND jaro_winkler_similarity(given_l, given_r) >= 0.92",
+            _sql(f"surname_l = surname_r AND {d.jaro_winkler('given_l', 'given_r')} >= 0.92",
                  "same surname, given name spelt alike"),
             # Two slips in the surname ("emily borks"). Not in the given name: relatives
             # share a surname, and "abena" is two letters from "kwabena".
-            _sql("given_l = given_r AND damerau_levenshtein(surname_l, surname_r) <= 2",
+            _sql(f"given_l = given_r AND {d.edit_distance('surname_l', 'surname_r')} <= 2",
                  "same given name, surname two letters apart"),
             # A name with a part missing ("julia" for "julia taylor").
-            _sql("list_has_all(string_split(name_key_l, ' '), string_split(name_key_r, ' ')) "
-                 "OR list_has_all(string_split(name_key_r, ' '), string_split(name_key_l, ' '))",
+            _sql(f"{d.contains_all(d.words('name_key_l'), d.words('name_key_r'))} "
+                 f"OR {d.contains_all(d.words('name_key_r'), d.words('name_key_l'))}",
                  "one name's words all in the other"),
             # "J. SMITH" in a notice: the initial says little alone, with the surname more.
             _sql("surname_l = surname_r AND (length(given_l) = 1 OR length(given_r) = 1) "
@@ -185,9 +227,9 @@ def comparisons() -> list[Any]:
     # two "keith white" with no payee in common got +3.8 bits from it.
     # Another name: more than one slip apart ("tomasz kowalski" and "tomasz lewandowski",
     # "abena" and "kwabena"), so that a name mistyped once reads as the same name.
-    other_given = f"(damerau_levenshtein(name_key_l, name_key_r) > 1 OR {HOUSEHOLD})"
-    common = "len(list_intersect(counterparties_l, counterparties_r)) >= 1"
-    strangers = "len(list_intersect(strangers_l, strangers_r)) >= 1"
+    other_given = f"({d.edit_distance('name_key_l', 'name_key_r')} > 1 OR {HOUSEHOLD})"
+    common = d.lists_overlap("counterparties_l", "counterparties_r")
+    strangers = d.lists_overlap("strangers_l", "strangers_r")
     same = "counterparties_l = counterparties_r"
     # Relatives pay, and are paid by, the same people: among them sharing a payer is
     # common, not the rarity random sampling measures among strangers. Where the given
@@ -266,7 +308,7 @@ def comparisons() -> list[Any]:
     out = []
     for f in FIELDS:
         comparison = declared[f].configure(m_probabilities=list(M[f]))
-        spec = comparison.get_comparison("duckdb").as_dict()
+        spec = comparison.get_comparison(d.name).as_dict()
         levels = [lv for lv in spec["comparison_levels"] if not lv.get("is_null_level")]
         # The other fields keep their declared m (see M, LEARNT and KEPT).
         kept = levels if f not in LEARNT else [levels[i] for i in KEPT.get(f, ())]
@@ -277,10 +319,10 @@ def comparisons() -> list[Any]:
 
 
 def _sql(condition: str, label: str, is_null: bool = False) -> Any:
-    """A level written in DuckDB SQL (Splink translates it for another backend)."""
+    """A level written in the SQL of the dialect it is rendered for (see comparisons)."""
     import splink.comparison_level_library as cll
 
-    level = cll.CustomLevel(condition, label_for_charts=label, base_dialect_str="duckdb")
+    level = cll.CustomLevel(condition, label_for_charts=label)
     return level.configure(is_null_level=True) if is_null else level
 
 
@@ -302,7 +344,7 @@ def _exact(column: str, u: float, payees: bool = False) -> Any:
     )
 
 
-def _rules(rules: tuple[tuple[str, ...], ...]) -> list[Any]:
+def _rules(rules: tuple[tuple[str, ...], ...], dialect: str = "duckdb") -> list[Any]:
     from splink import block_on
 
     out = []
@@ -310,79 +352,31 @@ def _rules(rules: tuple[tuple[str, ...], ...]) -> list[Any]:
         lists = [c for c in cols if c in LISTS]
         rule = block_on(*cols, arrays_to_explode=lists or None)
         if cols in WITH_A_REFERRAL:
-            rule = rule.get_blocking_rule("duckdb").as_dict()
+            rule = rule.get_blocking_rule(dialect).as_dict()
             rule["blocking_rule"] += " AND (l.kind = 'referral' OR r.kind = 'referral')"
         out.append(rule)
     return out
 
 
 def link(records: pa.Table, threshold: float, threads: int = 0) -> Linkage:
-    """Train on ``records`` (u by random sampling and m by expectation maximisation on at
-    most TRAIN_RECORDS of them, the prior from the deterministic rules on all), score
-    every blocked pair and cluster the pairs at ``threshold``."""
-    from splink import DuckDBAPI, Linker, SettingsCreator
-
-    # Splink's warnings about levels unseen in training go to the log, not the screen:
-    # the declared priors (see comparisons) stand in for them.
-    logging.getLogger("splink").setLevel(logging.ERROR)
+    """Train on ``records`` (u on the pairs of a sample and m by expectation maximisation
+    on at most TRAIN_RECORDS of them, the prior from the deterministic rules on all), score
+    every blocked pair and cluster the pairs at ``threshold``, on DuckDB."""
     seconds: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(step: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        seconds[step] = now - clock
-        clock = now
-
     con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
-    if threads:
-        con.execute("SET threads = ?", [threads])
-    con.register("er_input_view", records)
-    con.execute("CREATE TABLE er_input AS SELECT * FROM er_input_view")
-    con.unregister("er_input_view")
-    con.execute("""CREATE TABLE er_train AS SELECT * FROM er_input
-                   ORDER BY md5(record_id) LIMIT ?""", [TRAIN_RECORDS])
-    settings = SettingsCreator(
-        link_type="dedupe_only",
-        unique_id_column_name="record_id",
-        comparisons=comparisons(),
-        blocking_rules_to_generate_predictions=_rules(BLOCKING),
-        retain_matching_columns=True,
-        retain_intermediate_calculation_columns=True,
-    )
-    trainer = Linker("er_train", settings, DuckDBAPI(connection=con),
-                     set_up_basic_logging=False)
-    trainer.training.estimate_probability_two_random_records_match(
-        _rules(DETERMINISTIC), recall=DETERMINISTIC_RECALL)
-    trainer.training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=SEED)
-    lap("training: u")
-    for cols, rule in zip(EM_BLOCKING, _rules(EM_BLOCKING), strict=True):
-        # A rule few pairs agree on teaches EM nothing (a small set with no shared
-        # email): the m it would refine stays as declared, or as another rule learns it.
-        if _pair_count(con, "er_train", cols) >= EM_MIN_PAIRS:
-            trainer.training.estimate_parameters_using_expectation_maximisation(rule)
-    lap("training: m (EM)")
-    model = _with_counted_u(_floored(trainer.misc.save_model_to_json()),
-                            _counted_u(con, "er_input"))
-    linker = Linker("er_input", model,
-                    DuckDBAPI(connection=con), set_up_basic_logging=False)
-    linker.training.estimate_probability_two_random_records_match(
-        _rules(DETERMINISTIC), recall=DETERMINISTIC_RECALL)
-    predicted = linker.inference.predict()
-    lap("pairs scored")
-    # A field's match weight is log2 of its Bayes factor (times the term-frequency
-    # adjustment where it has one: a common name agreeing says less than a rare one).
-    tf = {"name": " * bf_tf_adj_name", "counterparties": " * bf_tf_adj_counterparties"}
-    weights = ", ".join(f"log2(bf_{f}{tf.get(f, '')}) AS mw_{f}, gamma_{f}" for f in FIELDS)
-    rules = " ".join(f"WHEN '{i}' THEN '{'+'.join(cols)}'" for i, cols in enumerate(BLOCKING))
-    pairs = con.sql(f"""
-        SELECT record_id_l, record_id_r, match_probability, match_weight, {weights},
-               CASE match_key {rules} END AS blocked_on
-        FROM {predicted.physical_name}
-        ORDER BY record_id_l, record_id_r""").to_arrow_table()
-    model = linker.misc.save_model_to_json()
-    con.close()
+    try:
+        con.execute("SET enable_progress_bar = false")
+        if threads:
+            con.execute("SET threads = ?", [threads])
+        con.register("er_input_view", records)
+        con.execute("CREATE TABLE er_input AS SELECT * FROM er_input_view")
+        con.unregister("er_input_view")
+        lap = _clock(seconds)
+        linker, predicted = train_and_score(DuckDBSplink(con), lap)
+        pairs = con.sql(pairs_sql(predicted.physical_name)).to_arrow_table()
+        model = linker.misc.save_model_to_json()
+    finally:
+        con.close()
     # The clusters `sentinelle resolve` makes with no judgement yet (clusters.py: a
     # referral never bridges two payment clusters), not Splink's connected components.
     ids = records.column("record_id").to_pylist()
@@ -395,30 +389,112 @@ def link(records: pa.Table, threshold: float, threads: int = 0) -> Linkage:
     return Linkage(pairs, clusters, model, level_labels(model), seconds)
 
 
-def _pair_count(con: duckdb.DuckDBPyConnection, table: str, cols: tuple[str, ...]) -> int:
+def _clock(seconds: dict[str, float]) -> Callable[[str], None]:
+    """Records in ``seconds`` the time since the previous step, under the step's name."""
+    clock = time.perf_counter()
+
+    def lap(step: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[step] = now - clock
+        clock = now
+
+    return lap
+
+
+def train_and_score(backend: Backend, lap: Callable[[str], None]) -> tuple[Any, Any]:
+    """The trained Splink linker over ``er_input`` and its scored pairs (Splink's
+    frame), on ``backend``'s engine."""
+    from splink import Linker, SettingsCreator
+
+    # Splink's warnings about levels unseen in training go to the log, not the screen:
+    # the declared priors (see comparisons) stand in for them.
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    dialect = backend.dialect.name
+    backend.table("er_train", f"""SELECT * FROM er_input
+                                 ORDER BY md5(record_id) LIMIT {int(TRAIN_RECORDS)}""")
+    # u is measured on every pair of the first records by the hash of their ids, as many
+    # as make U_MAX_PAIRS pairs, not on Splink's own random draw: DuckDB and Spark draw
+    # differently (a Bernoulli sample, ORDER BY rand), and one set of records must give
+    # one model on both engines, run after run.
+    u_records = int(0.5 * ((8 * U_MAX_PAIRS + 1) ** 0.5 + 1))
+    backend.table("er_u_sample", f"""SELECT * FROM er_train
+                                     ORDER BY md5(record_id) LIMIT {u_records}""")
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="record_id",
+        comparisons=comparisons(backend.dialect),
+        blocking_rules_to_generate_predictions=_rules(BLOCKING, dialect),
+        retain_matching_columns=True,
+        retain_intermediate_calculation_columns=True,
+    )
+    # Every pair of the sample: u_records make at most U_MAX_PAIRS, so Splink draws none.
+    sampler = Linker("er_u_sample", settings, backend.api(), set_up_basic_logging=False)
+    sampler.training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=SEED)
+    trainer = Linker("er_train", sampler.misc.save_model_to_json(), backend.api(),
+                     set_up_basic_logging=False)
+    trainer.training.estimate_probability_two_random_records_match(
+        _rules(DETERMINISTIC, dialect), recall=DETERMINISTIC_RECALL)
+    lap("training: u")
+    for cols, rule in zip(EM_BLOCKING, _rules(EM_BLOCKING, dialect), strict=True):
+        # A rule few pairs agree on teaches EM nothing (a small set with no shared
+        # email): the m it would refine stays as declared, or as another rule learns it.
+        if _pair_count(backend, "er_train", cols) >= EM_MIN_PAIRS:
+            trainer.training.estimate_parameters_using_expectation_maximisation(rule)
+    lap("training: m (EM)")
+    model = _with_counted_u(_floored(trainer.misc.save_model_to_json()),
+                            _counted_u(backend, "er_input"))
+    linker = Linker("er_input", model, backend.api(), set_up_basic_logging=False)
+    linker.training.estimate_probability_two_random_records_match(
+        _rules(DETERMINISTIC, dialect), recall=DETERMINISTIC_RECALL)
+    predicted = linker.inference.predict()
+    lap("pairs scored")
+    return linker, predicted
+
+
+def pairs_sql(predicted: str) -> str:
+    """er_pairs from Splink's scored pairs (the table ``predicted``), in either dialect."""
+    # A field's match weight is log2 of its Bayes factor (times the term-frequency
+    # adjustment where it has one: a common name agreeing says less than a rare one).
+    tf = {"name": " * bf_tf_adj_name", "counterparties": " * bf_tf_adj_counterparties"}
+    weights = ", ".join(f"log2(bf_{f}{tf.get(f, '')}) AS mw_{f}, gamma_{f}" for f in FIELDS)
+    rules = " ".join(f"WHEN '{i}' THEN '{'+'.join(cols)}'" for i, cols in enumerate(BLOCKING))
+    return f"""
+        SELECT record_id_l, record_id_r, match_probability, match_weight, {weights},
+               CASE match_key {rules} END AS blocked_on
+        FROM {predicted}
+        ORDER BY record_id_l, record_id_r"""
+
+
+def _pair_count(backend: Backend, table: str, cols: tuple[str, ...]) -> int:
     """How many pairs of ``table`` agree on every one of ``cols`` (a declared rule)."""
     keys = ", ".join(cols)
     known = " AND ".join(f"{c} IS NOT NULL" for c in cols)
-    got = con.execute(f"""SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM (
-        SELECT count(*) AS n FROM {table} WHERE {known} GROUP BY {keys})""").fetchall()
-    return int(got[0][0])
+    return int(backend.scalar(f"""SELECT coalesce(sum(n * (n - 1)), 0) / 2 FROM (
+        SELECT count(*) AS n FROM {table} WHERE {known} GROUP BY {keys}) AS blocks"""))
 
 
-def _kinds_u(con: duckdb.DuckDBPyConnection, table: str) -> list[float] | None:
+def _kinds_u(backend: Backend, table: str) -> list[float] | None:
     """The share of all pairs of ``table`` at each level of the kinds comparison, counted
     rather than sampled: with the declared m it makes the prior per kind of pair (a
     referral is one of few records, and a million random pairs meet it a handful of
     times). None when the records hold none of the known kinds."""
-    counts = dict(con.execute(f"""SELECT kind || ':' || coalesce(side, '?'), count(*)
-        FROM {table} WHERE kind IN {KNOWN_KINDS} GROUP BY ALL""").fetchall())
+    counts = dict(backend.rows(f"""SELECT kind || ':' || coalesce(side, '?'), count(*)
+        FROM {table} WHERE kind IN {KNOWN_KINDS} GROUP BY ALL"""))
     n = sum(counts.values())
     if n < 2:
         return None
     s, b = counts.get("sender:sender", 0), counts.get("beneficiary:beneficiary", 0)
     rs, rb = counts.get("referral:sender", 0), counts.get("referral:beneficiary", 0)
     r = n - s - b
-    spans = con.execute(f"""SELECT source, epoch(first_seen) AS f, epoch(last_seen) AS l
-        FROM {table} WHERE kind = 'sender' AND first_seen IS NOT NULL""").fetchnumpy()
+    import numpy as np
+
+    epoch = backend.dialect.epoch_seconds
+    found = backend.rows(f"""SELECT source, {epoch('first_seen')} AS f,
+        {epoch('last_seen')} AS l
+        FROM {table} WHERE kind = 'sender' AND first_seen IS NOT NULL""")
+    spans = {name: np.array([row[i] for row in found], dtype=object if i == 0 else float)
+             for i, name in enumerate(("source", "f", "l"))}
     overlapping = together = 0.0
     for source in set(spans["source"]):
         one = spans["source"] == source
@@ -445,21 +521,21 @@ def _overlapping_pairs(first: Any, last: Any) -> float:
     return n * (n - 1) / 2 - apart
 
 
-def _counted_u(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, list[float]]:
+def _counted_u(backend: Backend, table: str) -> dict[str, list[float]]:
     """u counted on every record rather than sampled on the training ones, for the levels
     whose u falls with the number of records (field → u of its first levels): the share
     of all pairs sharing a phone, an email or an account, and each kind of pair.
     Sampled, a million random pairs meet a shared phone or a referral a handful of times,
     and a u that stays put while the prior falls with the records squared loses matches
     at scale (a facilitator's relatives' names: 525 of 542 missed at a million records)."""
-    n = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    n = backend.scalar(f"SELECT count(*) FROM {table}")
     pairs = n * (n - 1) / 2
     out: dict[str, list[float]] = {}
     for column in DETERMINISTIC:
-        agree = _pair_count(con, table, column)
+        agree = _pair_count(backend, table, column)
         # A value no two records share: rare, not impossible (one pair's worth).
         out[column[0]] = [max(agree, 1) / pairs]
-    kinds = _kinds_u(con, table)
+    kinds = _kinds_u(backend, table)
     if kinds is not None:
         out["kinds"] = kinds
     return out

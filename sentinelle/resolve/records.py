@@ -1,14 +1,17 @@
 """The records entity resolution compares: one per sender, beneficiary and referral subject.
 
 Each kind of record is declared once — which warehouse table, which columns — and rendered
-to one SQL ``SELECT``; the three are stacked into ``er_records``. A record id names where the
-record came from (``sender:PROVIDER:ID``, ``beneficiary:PROVIDER:ID``,
-``referral:SOURCE:ID``), so it is the same on every run over the same data.
+to one SQL ``SELECT`` for an engine's dialect; the three are stacked into ``er_records``.
+A record id names where the record came from (``sender:PROVIDER:ID``,
+``beneficiary:PROVIDER:ID``, ``referral:SOURCE:ID``), so it is the same on every run over
+the same data.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from sentinelle.warehouse.dialect import DUCKDB, Dialect
 
 # Columns of er_records, in order, with their meaning (docs/resolve.md lists them).
 COLUMNS: dict[str, str] = {
@@ -59,33 +62,38 @@ class RecordKind:
     # The side of a payment the record stands on, as SQL over the table's columns.
     side: str = "NULL"
 
-    def sql(self) -> str:
+    def sql(self, dialect: Dialect = DUCKDB) -> str:
         # Every name spliced here comes from the declarations below, never from a user.
         # A party seen on several rows keeps one value per field (the smallest): the
         # warehouse holds one identity per party id today; several would become several
         # records (see docs/resolve.md, "Not done yet").
-        def field(column: str | None, cast: str = "") -> str:
+        def field(column: str | None, text: bool = False) -> str:
             if column is None:
                 return "NULL"
-            return f"min({column}){cast}"
+            return dialect.cast(f"min({column})", "VARCHAR") if text else f"min({column})"
 
+        d = dialect
         surname = f"{self.name}_surname"
+        kind = d.literal(self.kind)
         if self.counterparty is None:
-            counterparties = strangers = "NULL::VARCHAR[]"
-            seen = "NULL::TIMESTAMP AS first_seen, NULL::TIMESTAMP AS last_seen"
+            counterparties = strangers = d.cast("NULL", "VARCHAR[]")
+            seen = (f"{d.cast('NULL', 'TIMESTAMP')} AS first_seen, "
+                    f"{d.cast('NULL', 'TIMESTAMP')} AS last_seen")
         else:
             other, other_id, other_name = self.counterparty
-            ids = f"'{other}:' || {self.source} || ':' || {other_id}"
-            counterparties = f"list_sort(list_distinct(list({ids})))"
-            strangers = (f"list_sort(list_distinct(list({ids}) FILTER (WHERE "
-                         f"{other_name}_surname IS DISTINCT FROM {surname})))")
+            ids = f"{d.literal(other + ':')} || {self.source} || ':' || {other_id}"
+            counterparties = d.sorted_distinct_list(ids)
+            # NULL where the surnames agree: the list leaves NULLs out.
+            strangers = d.sorted_distinct_list(
+                f"CASE WHEN {other_name}_surname IS DISTINCT FROM {surname} THEN {ids} END")
             seen = "min(first_seen) AS first_seen, max(last_seen) AS last_seen"
         return f"""
-            SELECT '{self.kind}:' || {self.source} || ':' || {self.source_id} AS record_id,
-                   '{self.kind}' AS kind, {self.source} AS source,
+            SELECT {d.literal(self.kind + ':')} || {self.source} || ':' || {self.source_id}
+                     AS record_id,
+                   {kind} AS kind, {self.source} AS source,
                    {self.source_id} AS source_id,
                    {field(self.name)} AS name, {field(surname)} AS surname,
-                   {field(self.birth_date, '::VARCHAR')} AS birth_date,
+                   {field(self.birth_date, text=True)} AS birth_date,
                    {field(self.phone)} AS phone, {field(self.email)} AS email,
                    {field(self.account)} AS account, {field(self.country)} AS country,
                    {counterparties} AS counterparties, {strangers} AS strangers,
@@ -135,25 +143,25 @@ def _edges_sql() -> str:
             f"max(timestamp) AS last_seen FROM transactions GROUP BY {keys}")
 
 
-def records_sql() -> str:
+def records_sql(dialect: Dialect = DUCKDB) -> str:
     """All records, with the derived name keys, ordered by record id."""
-    union = "\nUNION ALL\n".join(k.sql() for k in KINDS)
+    d = dialect
+    union = "\nUNION ALL\n".join(k.sql(d) for k in KINDS)
     return f"""
         WITH edges AS ({_edges_sql()}),
         raw AS ({union}),
-        words AS (SELECT *, string_split(name, ' ') AS tokens FROM raw)
+        words AS (SELECT *, {d.words("name")} AS tokens FROM raw)
         SELECT record_id, kind, source, source_id, name,
-               nullif(array_to_string(list_sort(tokens), ' '), '') AS name_key,
+               nullif({d.join_words(d.sorted_list("tokens"))}, '') AS name_key,
                surname,
-               nullif(array_to_string(list_filter(tokens, lambda t: t <> surname), ' '), '')
-                 AS given,
+               nullif({d.join_words(d.without("tokens", "surname"))}, '') AS given,
                birth_date, left(birth_date, 4) AS birth_year,
                phone, email,
                -- An e-wallet numbered by its phone says nothing the phone does not:
                -- compared as well, it would count one fact twice.
-               CASE WHEN right(regexp_replace(account, '[^0-9]', '', 'g'), 9)
+               CASE WHEN right({d.regex_replace_all("account", "[^0-9]", "")}, 9)
                          = right(phone, 9) THEN NULL ELSE account END AS account,
-               country, counterparties, nullif(strangers, []) AS strangers,
+               country, counterparties, nullif(strangers, {d.text_list()}) AS strangers,
                side, first_seen, last_seen
         FROM words
         ORDER BY record_id"""

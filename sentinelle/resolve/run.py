@@ -30,6 +30,7 @@ from sentinelle.resolve.linkage import link
 from sentinelle.resolve.records import records_sql
 from sentinelle.settings import SETTINGS
 from sentinelle.warehouse import Warehouse
+from sentinelle.warehouse.dialect import Dialect
 
 STEPS = ("records", "linkage", "clusters", "publish")
 
@@ -49,6 +50,18 @@ class ResolveRun:
     seconds: dict[str, float] = field(default_factory=dict)
     judgements: int = 0
     clustering: Clustering | None = None
+
+
+def largest_sql(dialect: Dialect, limit: int) -> str:
+    """The largest subjects, with their records' kinds and names."""
+    return f"""
+        SELECT c.subject_id, c.cluster_size,
+               {dialect.distinct_text_agg("r.kind", ", ")} AS kinds,
+               {dialect.distinct_text_agg("r.name", ", ")} AS names
+        FROM er_clusters c JOIN er_records r ON r.record_id = c.record_id
+        WHERE c.cluster_size > 1
+        GROUP BY c.subject_id, c.cluster_size
+        ORDER BY c.cluster_size DESC, c.subject_id LIMIT {int(limit)}"""
 
 
 def _step(on_step: Callable[[str], None] | None, name: str) -> None:

@@ -62,6 +62,14 @@ class Dialect(Protocol):
     def param(self, name: str) -> str: ...
     def json_object(self, pairs: list[tuple[str, str]]) -> str: ...
     def round_to(self, expr: str, digits: int) -> str: ...
+    def words(self, expr: str) -> str: ...
+    def join_words(self, list_expr: str) -> str: ...
+    def sorted_list(self, list_expr: str) -> str: ...
+    def without(self, list_expr: str, value_expr: str) -> str: ...
+    def contains_all(self, list_expr: str, other_expr: str) -> str: ...
+    def lists_overlap(self, a_expr: str, b_expr: str) -> str: ...
+    def edit_distance(self, a_expr: str, b_expr: str) -> str: ...
+    def jaro_winkler(self, a_expr: str, b_expr: str) -> str: ...
 
 
 class DuckDBDialect:
@@ -200,6 +208,41 @@ class DuckDBDialect:
         """A DOUBLE rounded to ``digits`` decimals as DuckDB does: the exact binary value
         times 10^digits, rounded half away from zero (1.005 → 1.0: it is 1.00499…)."""
         return f"round({expr}, {int(digits)})"
+
+    # --- entity resolution: records and the linkage model's levels --------------------
+    def words(self, expr: str) -> str:
+        """A text's words as a list, split on each space (names are folded to single
+        spaces at ingest)."""
+        return f"string_split({expr}, ' ')"
+
+    def join_words(self, list_expr: str) -> str:
+        """A list of words as one text, joined by spaces."""
+        return f"array_to_string({list_expr}, ' ')"
+
+    def sorted_list(self, list_expr: str) -> str:
+        return f"list_sort({list_expr})"
+
+    def without(self, list_expr: str, value_expr: str) -> str:
+        """The list's elements that differ from a value (none when the value is NULL)."""
+        return f"list_filter({list_expr}, lambda w: w <> {value_expr})"
+
+    def contains_all(self, list_expr: str, other_expr: str) -> str:
+        """Whether every element of ``other_expr`` is in ``list_expr`` (NULL when either
+        list is NULL)."""
+        return f"list_has_all({list_expr}, {other_expr})"
+
+    def lists_overlap(self, a_expr: str, b_expr: str) -> str:
+        """Whether two lists without NULL elements share one (NULL when either is NULL:
+        a level reading ``NOT`` of it must not match a missing list)."""
+        return f"len(list_intersect({a_expr}, {b_expr})) >= 1"
+
+    def edit_distance(self, a_expr: str, b_expr: str) -> str:
+        """Damerau-Levenshtein distance (NULL when either is NULL)."""
+        return f"damerau_levenshtein({a_expr}, {b_expr})"
+
+    def jaro_winkler(self, a_expr: str, b_expr: str) -> str:
+        """Jaro-Winkler similarity, 0 to 1 (0 for an empty text, NULL for a NULL)."""
+        return f"jaro_winkler_similarity({a_expr}, {b_expr})"
 
 
 DUCKDB = DuckDBDialect()

@@ -1,0 +1,189 @@
+"""Entity resolution on Apache Spark: ``sentinelle resolve --engine spark``.
+
+The same records (records.py, rendered for the Spark dialect), the same model
+(linkage.py: the comparisons rendered for Spark, the same sample, training and scoring,
+on Splink's Spark backend) and the same clustering (clusters.py) as on DuckDB.
+
+It reads ``INPUT/transactions.parquet`` and ``INPUT/referrals.parquet`` (as ``sentinelle
+export parquet`` writes them) and writes ``er_records``, ``er_pairs``, ``er_levels`` and
+``er_clusters`` as ``OUTPUT/<table>.parquet`` — where ``sentinelle detect --engine spark
+--input OUTPUT`` reads them, so OUTPUT is usually the input folder itself — and appends
+the run to ``OUTPUT/er_runs/``. The tables are written aside, then each is put in place
+by a rename: a detection started while they are swapped could read one run's records
+with the other's clusters (DuckDB replaces them in one transaction).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+import warnings
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from sentinelle.errors import SentinelleError
+from sentinelle.resolve.linkage import _clock, level_labels, pairs_sql, train_and_score
+from sentinelle.resolve.records import records_sql
+from sentinelle.resolve.run import ResolveRun, _check, _clusters_table, _step
+from sentinelle.warehouse.dialect import Dialect
+from sentinelle.warehouse.spark_dialect import SPARK, spark_literal
+
+INPUTS = ("transactions", "referrals")
+TABLES = ("er_records", "er_pairs", "er_levels", "er_clusters")
+RUNS = "er_runs"
+CLUSTER_COLUMNS = "record_id STRING, subject_id STRING, cluster_size BIGINT, decided_by STRING"
+
+
+class SparkSplink:
+    """Splink on a Spark session holding ``er_input`` (linkage.Backend)."""
+
+    dialect: Dialect = SPARK
+
+    def __init__(self, session: Any) -> None:
+        from splink.backends.spark import similarity_jar_location
+
+        self.session = session
+        self.kept: dict[str, Any] = {}
+        # Splink's similarity functions (jaro_winkler, damerau_levenshtein) are in a jar
+        # that comes with Splink: added to the running session here (no download; on a
+        # cluster, to its executors too), registered by each SparkAPI.
+        session.sql(f"ADD JAR {spark_literal(similarity_jar_location())}")
+
+    def api(self) -> Any:
+        from splink.backends.spark import SparkAPI
+
+        # Splink's working tables kept in memory (spilled to disk when they do not fit),
+        # rather than Parquet under a checkpoint directory the session may not have.
+        return SparkAPI(spark_session=self.session, break_lineage_method="persist")
+
+    def table(self, name: str, select: str) -> None:
+        frame = self.session.sql(select).localCheckpoint(eager=True)
+        frame.createOrReplaceTempView(name)
+        self.kept[name] = frame
+
+    def scalar(self, sql: str) -> Any:
+        return _collect(self.session.sql(sql))[0][0]
+
+
+def _collect(frame: Any) -> list[tuple[Any, ...]]:
+    """A frame's rows. PySpark leaves the socket it reads them from to the garbage
+    collector (see warehouse.spark.collect)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="unclosed <socket.socket",
+                                category=ResourceWarning)
+        return [tuple(row) for row in frame.collect()]
+
+
+def resolve_on_spark(session: Any, inputs: Path, output: Path,
+                     threshold: float, user: str = "",
+                     on_step: Callable[[str], None] | None = None,
+                     judgements: dict[tuple[str, str], str] | None = None) -> ResolveRun:
+    """Link every sender, beneficiary and referral subject of the Parquet tables in
+    ``inputs``; write the er_* tables to ``output``."""
+    _check(threshold)
+    judged = dict(judgements or {})
+    seconds: dict[str, float] = {}
+    started = datetime.now(UTC)
+    lap = _clock(seconds)
+    _step(on_step, "records")
+    for name in INPUTS:
+        path = Path(inputs) / f"{name}.parquet"
+        if not path.exists():
+            raise SentinelleError(f"no {name}.parquet in {inputs}",
+                                  fix="sentinelle export parquet --out DIR writes the "
+                                      "warehouse's tables there")
+        session.read.parquet(str(path)).createOrReplaceTempView(name)
+    backend = SparkSplink(session)
+    backend.table("er_input", SPARK.statement(records_sql(SPARK)))
+    records = backend.kept["er_input"].count()
+    if records < 2:
+        raise SentinelleError("there are fewer than two records to resolve",
+                              fix="ingest transactions and referrals first")
+    lap("records")
+    _step(on_step, "linkage")
+    linker, predicted = train_and_score(backend, lap)
+    backend.table("er_pairs_out", pairs_sql(predicted.physical_name))
+    model = linker.misc.save_model_to_json()
+    pairs = backend.kept["er_pairs_out"].count()
+    _step(on_step, "clusters")
+    # Clustered in Python by clusters.py, over the pairs at or above the threshold
+    # collected to the driver: blocking keeps every pair under one per record, and those
+    # over the threshold are a few per hundred records. Judgements, and the rule that a
+    # referral never bridges two payment clusters, are applied pair by pair from the most
+    # probable down, which connected components on Spark would not do. Every record in
+    # no such pair is a subject of its own, made on Spark.
+    over = _collect(session.sql(
+        "SELECT record_id_l, record_id_r, match_probability FROM er_pairs_out "
+        "WHERE match_probability >= ?", args=[threshold]))
+    scored = pa.table({"record_id_l": [r[0] for r in over],
+                       "record_id_r": [r[1] for r in over],
+                       "match_probability": pa.array([r[2] for r in over], pa.float64())})
+    in_pairs = sorted({r for row in over for r in row[:2]})
+    joined, clustering = _clusters_table(in_pairs, scored, judged, threshold)
+    session.createDataFrame(list(zip(*joined.to_pydict().values(), strict=True)),
+                            schema=CLUSTER_COLUMNS).createOrReplaceTempView("er_joined")
+    backend.table("er_clusters_out", _clusters_sql(SPARK))
+    labels = level_labels(model)
+    session.createDataFrame(
+        [(f, g, label) for f, by in labels.items() for g, label in by.items()],
+        schema="field STRING, gamma INT, label STRING").createOrReplaceTempView("er_levels_out")
+    lap("clusters")
+    _step(on_step, "publish")
+    subjects = int(backend.scalar("SELECT count(DISTINCT subject_id) FROM er_clusters_out"))
+    run_id = _next_run(session, Path(output))
+    frames = {"er_records": session.sql("SELECT * FROM er_input ORDER BY record_id"),
+              "er_pairs": session.table("er_pairs_out"),
+              "er_levels": session.table("er_levels_out"),
+              "er_clusters": session.table("er_clusters_out")}
+    row = (run_id, started, user, float(threshold), records, pairs, subjects,
+           json.dumps(model))
+    _publish(session, frames, Path(output), row)
+    lap("publish")
+    return ResolveRun(run_id, threshold, records, pairs, subjects, seconds, len(judged),
+                      clustering)
+
+
+def _clusters_sql(dialect: Dialect) -> str:
+    """Every record's subject: as clustered (``er_joined``), else a subject of its own."""
+    return f"""
+        SELECT coalesce(j.record_id, r.record_id) AS record_id,
+               coalesce(j.subject_id, {dialect.subject_id('r.record_id')}) AS subject_id,
+               coalesce(j.cluster_size, 1) AS cluster_size,
+               coalesce(j.decided_by, 'alone') AS decided_by
+        FROM er_input r FULL JOIN er_joined j ON j.record_id = r.record_id
+        ORDER BY subject_id, record_id"""
+
+
+def _next_run(session: Any, output: Path) -> int:
+    runs = output / RUNS
+    if not runs.exists():
+        return 1
+    found = _collect(session.read.parquet(str(runs)).selectExpr("max(run_id)"))
+    return int(found[0][0] or 0) + 1
+
+
+def _publish(session: Any, frames: dict[str, Any], output: Path,
+             row: tuple[Any, ...]) -> None:
+    """Each table written aside, then renamed into place; the run appended to er_runs."""
+    output.mkdir(parents=True, exist_ok=True)
+    staging = output / f".er-{uuid.uuid4().hex[:8]}"
+    try:
+        for name, frame in frames.items():
+            frame.write.parquet(str(staging / f"{name}.parquet"))
+        for name in frames:
+            target = output / f"{name}.parquet"
+            if target.exists() or target.is_symlink():
+                os.replace(target, staging / f"{name}.previous")  # a file or a folder
+            os.replace(staging / f"{name}.parquet", target)
+        session.createDataFrame(
+            [row], schema="run_id INT, started_at TIMESTAMP, user_name STRING, "
+            "threshold DOUBLE, records BIGINT, pairs BIGINT, subjects BIGINT, model STRING"
+        ).coalesce(1).write.mode("append").parquet(str(output / RUNS))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
