@@ -46,14 +46,9 @@ class SparkSplink:
     dialect: Dialect = SPARK
 
     def __init__(self, session: Any) -> None:
-        from splink.backends.spark import similarity_jar_location
-
         self.session = session
         self.kept: dict[str, Any] = {}
-        # Splink's similarity functions (jaro_winkler, damerau_levenshtein) are in a jar
-        # that comes with Splink: added to the running session here (no download; on a
-        # cluster, to its executors too), registered by each SparkAPI.
-        session.sql(f"ADD JAR {spark_literal(similarity_jar_location())}")
+        add_similarity_functions(session)
 
     def api(self) -> Any:
         from splink.backends.spark import SparkAPI
@@ -69,6 +64,17 @@ class SparkSplink:
 
     def scalar(self, sql: str) -> Any:
         return _collect(self.session.sql(sql))[0][0]
+
+
+def add_similarity_functions(session: Any) -> None:
+    """Splink's similarity functions (``jaro_winkler``, ``damerau_levenshtein``, which the
+    Spark dialect's ``jaro_winkler`` and ``edit_distance`` call) in ``session``: the jar
+    that comes with Splink added to the running session (no download; on a cluster, to its
+    executors too), then registered, as Splink's SparkAPI does when it is made."""
+    from splink.backends.spark import SparkAPI, similarity_jar_location
+
+    session.sql(f"ADD JAR {spark_literal(similarity_jar_location())}")
+    SparkAPI(spark_session=session, break_lineage_method="persist")
 
 
 def _collect(frame: Any) -> list[tuple[Any, ...]]:

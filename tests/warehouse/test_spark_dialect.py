@@ -162,6 +162,18 @@ CASES = [
     Case("ordered_text_agg: an expression with commas as the key",
          lambda d: d.ordered_text_agg("k", "coalesce(k2, 9.0), id DESC", " and "),
          per="group"),
+    # Entity resolution's records and levels (resolve/records.py, linkage.py).
+    Case("words, sorted and joined: a name key",
+         lambda d: d.join_words(d.sorted_list(d.words("b")))),
+    Case("without: a name's words less one", lambda d: d.join_words(d.without(d.words("b"), "a"))),
+    Case("contains_all: one name's words all in another's, NULL for a NULL",
+         lambda d: d.contains_all(d.words("b"), d.words("a"))),
+    Case("lists_overlap: NOT of it matches no missing list",
+         lambda d: f"NOT ({d.lists_overlap(d.words('a'), d.words('b'))})"),
+    Case("edit_distance: Damerau-Levenshtein, NULL for a NULL",
+         lambda d: d.edit_distance("a", "b"), compare=lambda v: v if v is None else int(v)),
+    Case("jaro_winkler: 0 for an empty text, NULL for a NULL",
+         lambda d: d.jaro_winkler("a", "b"), compare=lambda v: v if v is None else round(v, 12)),
 ]
 
 
@@ -193,6 +205,9 @@ def duck() -> Iterator[duckdb.DuckDBPyConnection]:
 
 @pytest.fixture(scope="module")
 def on_spark(spark: Any) -> Any:
+    from sentinelle.resolve.spark_run import add_similarity_functions
+
+    add_similarity_functions(spark)  # for edit_distance and jaro_winkler
     spark.createDataFrame(ROWS, COLUMNS).createOrReplaceTempView("raw_t")
     spark.sql(f"CREATE OR REPLACE TEMP VIEW t AS {TABLE}")
     spark.sql("CACHE TABLE t")  # read by every query below
