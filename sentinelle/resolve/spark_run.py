@@ -92,6 +92,19 @@ def resolve_on_spark(session: Any, inputs: Path, output: Path,
                      judgements: dict[tuple[str, str], str] | None = None) -> ResolveRun:
     """Link every sender, beneficiary and referral subject of the Parquet tables in
     ``inputs``; write the er_* tables to ``output``."""
+    # Splink collects results of its own through PySpark, which leaves each socket it
+    # read from to the garbage collector (see _collect), and whose toPandas passes pandas
+    # 3 a keyword it deprecates: noise from the libraries, not a fault of the run.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="unclosed <socket.socket",
+                                category=ResourceWarning)
+        warnings.filterwarnings("ignore", message="The copy keyword is deprecated")
+        return _resolve(session, inputs, output, threshold, user, on_step, judgements)
+
+
+def _resolve(session: Any, inputs: Path, output: Path, threshold: float, user: str,
+             on_step: Callable[[str], None] | None,
+             judgements: dict[tuple[str, str], str] | None) -> ResolveRun:
     _check(threshold)
     judged = dict(judgements or {})
     seconds: dict[str, float] = {}

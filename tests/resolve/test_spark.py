@@ -75,11 +75,13 @@ def runs(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]
         got["command"] = CliRunner().invoke(app, [
             "resolve", "--engine", "spark", "--input", str(spark_in),
             "--output", str(spark_in), "--db", str(folder / "w.duckdb")])
+        if got["command"].exit_code != 0:
+            raise AssertionError(got["command"].output) from got["command"].exception
         for table in KEYS:
             got[table] = (_rows(wh.con, table),
                           _rows(con, table, str(spark_in / f"{table}.parquet" / "*.parquet")))
         got["er_runs"] = con.execute("SELECT run_id, records, pairs, subjects FROM "
-                                     "read_parquet(?)", [str(spark_in / "er_runs" / "*")]
+                                     "read_parquet(?)", [str(spark_in / "er_runs" / "*.parquet")]
                                      ).fetchall()
         detect(wh, load_catalogue(), user="test", subjects=True)
         output = folder / "spark-results"
