@@ -44,12 +44,12 @@ def resolve(
     engine: Annotated[str | None, typer.Option(
         "--engine", help="duckdb (the warehouse file) or spark (Parquet: --input and "
         "--output); default: the setting engine.", show_default=False)] = None,
-    input_dir: Annotated[Path | None, typer.Option(
-        "--input", help="Spark: the directory of Parquet tables to read "
-        "(sentinelle export parquet --out DIR writes them).")] = None,
-    output_dir: Annotated[Path | None, typer.Option(
-        "--output", help="Spark: the directory to write er_*.parquet in; the input "
-        "directory, for sentinelle detect --engine spark --input DIR to score "
+    input_dir: Annotated[str | None, typer.Option(
+        "--input", help="Spark: the directory or Hadoop-compatible URI of the Parquet "
+        "tables to read (sentinelle export parquet --out DIR writes them).")] = None,
+    output_dir: Annotated[str | None, typer.Option(
+        "--output", help="Spark: the directory or URI to write er_*.parquet in; the "
+        "input's, for sentinelle detect --engine spark --input DIR to score "
         "subjects.")] = None,
 ) -> None:
     """Link senders, beneficiaries and referral subjects that are the same person;
@@ -88,8 +88,8 @@ def resolve(
 
 
 def _on_spark(settings: dict, threshold: float, recluster: bool,
-              judged: dict[tuple[str, str], str], input_dir: Path | None,
-              output_dir: Path | None) -> None:
+              judged: dict[tuple[str, str], str], input_dir: str | None,
+              output_dir: str | None) -> None:
     """Entity resolution on Spark, from Parquet to Parquet (pyspark imported only here)."""
     if settings["engine"] not in ("duckdb", "spark"):
         raise SentinelleError(f"unknown engine {settings['engine']!r} (option --engine, "
@@ -103,6 +103,7 @@ def _on_spark(settings: dict, threshold: float, recluster: bool,
                               fix="run it without --engine spark, or run the whole "
                                   "resolution on Spark again")
     from sentinelle.resolve.spark_run import resolve_on_spark
+    from sentinelle.warehouse.publish import child, location_uri
     from sentinelle.warehouse.spark import collect, session_for_command
     from sentinelle.warehouse.spark_dialect import SPARK
 
@@ -116,7 +117,7 @@ def _on_spark(settings: dict, threshold: float, recluster: bool,
                                user=settings["user"], on_step=on_step, judgements=judged)
         bar.update(task, description="done", completed=len(STEPS))
         for name in ("er_records", "er_clusters"):
-            session.read.parquet(str(output_dir / f"{name}.parquet")
+            session.read.parquet(child(location_uri(output_dir), f"{name}.parquet")
                                  ).createOrReplaceTempView(name)
         largest = collect(session, largest_sql(SPARK, LARGEST))
     _summary(run, threshold, largest)

@@ -5,19 +5,19 @@ The same records (records.py, rendered for the Spark dialect), the same model
 on Splink's Spark backend) and the same clustering (clusters.py) as on DuckDB.
 
 It reads ``INPUT/transactions.parquet`` and ``INPUT/referrals.parquet`` (as ``sentinelle
-export parquet`` writes them) and writes ``er_records``, ``er_pairs``, ``er_levels`` and
-``er_clusters`` as ``OUTPUT/<table>.parquet`` — where ``sentinelle detect --engine spark
---input OUTPUT`` reads them, so OUTPUT is usually the input folder itself — and appends
-the run to ``OUTPUT/er_runs/``. The tables are written aside, then each is put in place
-by a rename: a detection started while they are swapped could read one run's records
-with the other's clusters (DuckDB replaces them in one transaction).
+export parquet`` or ``sentinelle ingest --engine spark`` write them) and writes
+``er_records``, ``er_pairs``, ``er_levels`` and ``er_clusters`` as
+``OUTPUT/<table>.parquet`` — where ``sentinelle detect --engine spark --input OUTPUT``
+reads them, so OUTPUT is usually the input location itself — and appends the run to
+``OUTPUT/er_runs/``. Each is a local path or a Hadoop-compatible URI (files go through
+``warehouse/publish.HadoopFiles``). The tables are written aside, then each is put in
+place by a rename: a detection started while they are swapped could read one run's
+records with the other's clusters (DuckDB replaces them in one transaction).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import uuid
 import warnings
 from collections.abc import Callable
@@ -27,11 +27,12 @@ from typing import Any
 
 import pyarrow as pa
 
-from sentinelle.errors import SentinelleError
+from sentinelle.errors import SentinelleError, WarehouseError
 from sentinelle.resolve.linkage import _clock, level_labels, pairs_sql, train_and_score
 from sentinelle.resolve.records import records_sql
 from sentinelle.resolve.run import ResolveRun, _check, _clusters_table, _step
 from sentinelle.warehouse.dialect import Dialect
+from sentinelle.warehouse.publish import HadoopFiles, child
 from sentinelle.warehouse.spark_dialect import SPARK, spark_literal
 
 INPUTS = ("transactions", "referrals")
@@ -86,7 +87,7 @@ def _collect(frame: Any) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in frame.collect()]
 
 
-def resolve_on_spark(session: Any, inputs: Path, output: Path,
+def resolve_on_spark(session: Any, inputs: str | Path, output: str | Path,
                      threshold: float, user: str = "",
                      on_step: Callable[[str], None] | None = None,
                      judgements: dict[tuple[str, str], str] | None = None) -> ResolveRun:
@@ -102,7 +103,7 @@ def resolve_on_spark(session: Any, inputs: Path, output: Path,
         return _resolve(session, inputs, output, threshold, user, on_step, judgements)
 
 
-def _resolve(session: Any, inputs: Path, output: Path, threshold: float, user: str,
+def _resolve(session: Any, inputs: str | Path, output: str | Path, threshold: float, user: str,
              on_step: Callable[[str], None] | None,
              judgements: dict[tuple[str, str], str] | None) -> ResolveRun:
     _check(threshold)
@@ -111,13 +112,14 @@ def _resolve(session: Any, inputs: Path, output: Path, threshold: float, user: s
     started = datetime.now(UTC)
     lap = _clock(seconds)
     _step(on_step, "records")
+    source = HadoopFiles(session, inputs)
     for name in INPUTS:
-        path = Path(inputs) / f"{name}.parquet"
-        if not path.exists():
+        uri = child(source.uri, f"{name}.parquet")
+        if not source.exists(uri):
             raise SentinelleError(f"no {name}.parquet in {inputs}",
                                   fix="sentinelle export parquet --out DIR writes the "
                                       "warehouse's tables there")
-        session.read.parquet(str(path)).createOrReplaceTempView(name)
+        session.read.parquet(uri).createOrReplaceTempView(name)
     backend = SparkSplink(session)
     backend.table("er_input", SPARK.statement(records_sql(SPARK)))
     records = backend.kept["er_input"].count()
@@ -155,14 +157,15 @@ def _resolve(session: Any, inputs: Path, output: Path, threshold: float, user: s
     lap("clusters")
     _step(on_step, "publish")
     subjects = int(backend.scalar("SELECT count(DISTINCT subject_id) FROM er_clusters_out"))
-    run_id = _next_run(session, Path(output))
+    files = HadoopFiles(session, output)
+    run_id = _next_run(session, files)
     frames = {"er_records": session.sql("SELECT * FROM er_input ORDER BY record_id"),
               "er_pairs": session.table("er_pairs_out"),
               "er_levels": session.table("er_levels_out"),
               "er_clusters": session.table("er_clusters_out")}
     row = (run_id, started, user, float(threshold), records, pairs, subjects,
            json.dumps(model))
-    _publish(session, frames, Path(output), row)
+    _publish(session, frames, files, row)
     lap("publish")
     return ResolveRun(run_id, threshold, records, pairs, subjects, seconds, len(judged),
                       clustering)
@@ -179,30 +182,32 @@ def _clusters_sql(dialect: Dialect) -> str:
         ORDER BY subject_id, record_id"""
 
 
-def _next_run(session: Any, output: Path) -> int:
-    runs = output / RUNS
-    if not runs.exists():
+def _next_run(session: Any, files: HadoopFiles) -> int:
+    runs = child(files.uri, RUNS)
+    if not files.exists(runs):
         return 1
-    found = _collect(session.read.parquet(str(runs)).selectExpr("max(run_id)"))
+    found = _collect(session.read.parquet(runs).selectExpr("max(run_id)"))
     return int(found[0][0] or 0) + 1
 
 
-def _publish(session: Any, frames: dict[str, Any], output: Path,
+def _publish(session: Any, frames: dict[str, Any], files: HadoopFiles,
              row: tuple[Any, ...]) -> None:
-    """Each table written aside, then renamed into place; the run appended to er_runs."""
-    output.mkdir(parents=True, exist_ok=True)
-    staging = output / f".er-{uuid.uuid4().hex[:8]}"
+    """Each table written aside, then renamed into place (the previous one, a file or a
+    folder, moved aside first); the run appended to er_runs."""
+    staging = child(files.uri, f".er-{uuid.uuid4().hex[:8]}")  # a dot: Spark skips it
     try:
         for name, frame in frames.items():
-            frame.write.parquet(str(staging / f"{name}.parquet"))
+            frame.write.parquet(child(staging, f"{name}.parquet"))
         for name in frames:
-            target = output / f"{name}.parquet"
-            if target.exists() or target.is_symlink():
-                os.replace(target, staging / f"{name}.previous")  # a file or a folder
-            os.replace(staging / f"{name}.parquet", target)
+            target = child(files.uri, f"{name}.parquet")
+            if files.exists(target):
+                files.rename(target, child(staging, f"{name}.previous"))
+            if not files.rename(child(staging, f"{name}.parquet"), target):
+                raise WarehouseError(f"could not rename the new {name} to {target}",
+                                     fix="check the permissions on the output location")
         session.createDataFrame(
             [row], schema="run_id INT, started_at TIMESTAMP, user_name STRING, "
             "threshold DOUBLE, records BIGINT, pairs BIGINT, subjects BIGINT, model STRING"
-        ).coalesce(1).write.mode("append").parquet(str(output / RUNS))
+        ).coalesce(1).write.mode("append").parquet(child(files.uri, RUNS))
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        files.delete(staging)

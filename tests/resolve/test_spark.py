@@ -29,7 +29,8 @@ from sentinelle.ingest import ingest_paths
 from sentinelle.resolve import linkage, resolve
 from sentinelle.synth import generate_world
 from sentinelle.warehouse import open_warehouse
-from sentinelle.warehouse.engine import CURRENT, SparkEngine, export_parquet
+from sentinelle.warehouse.engine import SparkEngine, export_parquet
+from sentinelle.warehouse.publish import current_run
 from tests.detect.test_engines import TABLES, _differences, _read
 
 SCALE, SEED = 0.05, 7
@@ -87,7 +88,8 @@ def runs(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]
         output = folder / "spark-results"
         detect(SparkEngine(spark, spark_in, output), load_catalogue(), user="test",
                subjects=True)
-        where = {t: str(output / CURRENT / t / "*.parquet") for t in TABLES}
+        run_dir = output / "runs" / str(current_run(output))
+        where = {t: str(run_dir / t / "*.parquet") for t in TABLES}
         got["detect"] = (_read(wh.con, {}, list(TABLES)), _read(con, where, list(TABLES)))
     return got
 
