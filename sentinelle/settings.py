@@ -32,7 +32,8 @@ SETTINGS: tuple[Setting, ...] = (
         "Most memory DuckDB may use; larger work spills to disk (DuckDB size syntax).",
     ),
     Setting("threads", 0, "Threads DuckDB may use; 0 means one per core."),
-    Setting("engine", "duckdb", "Engine `sentinelle detect` runs on: duckdb (the warehouse "
+    Setting("engine", "duckdb", "Engine `sentinelle ingest`, `resolve` and `detect` run on: "
+            "duckdb (the warehouse "
             "file) or spark (Parquet in and out, `--input`/`--output`; needs "
             "`pip install 'sentinelle[spark]'` and Java 17)."),
     Setting("spark_driver_memory", "4g", "Memory of the Spark driver when Sentinelle starts "
