@@ -232,8 +232,9 @@ class DuckDBDialect:
         return f"list_has_all({list_expr}, {other_expr})"
 
     def lists_overlap(self, a_expr: str, b_expr: str) -> str:
-        """Whether two lists without NULL elements share one (NULL when either is NULL:
-        a level reading ``NOT`` of it must not match a missing list)."""
+        """Whether two lists without NULL elements share one: NULL when the first is
+        NULL, false when only the second is (``list_intersect`` with a NULL second list
+        is empty), so ``NOT`` of it matches a missing second list, not a missing first."""
         return f"len(list_intersect({a_expr}, {b_expr})) >= 1"
 
     def edit_distance(self, a_expr: str, b_expr: str) -> str:
@@ -241,7 +242,9 @@ class DuckDBDialect:
         return f"damerau_levenshtein({a_expr}, {b_expr})"
 
     def jaro_winkler(self, a_expr: str, b_expr: str) -> str:
-        """Jaro-Winkler similarity, 0 to 1 (0 for an empty text, NULL for a NULL)."""
+        """Jaro-Winkler similarity, 0 to 1 (0 for an empty text, NULL for a NULL). Spark's
+        (Splink's jar) counts transpositions otherwise on some texts ("reyes cruz" and
+        "cruz reyes": 0.475 here, 0.517 there): compare it to a threshold only."""
         return f"jaro_winkler_similarity({a_expr}, {b_expr})"
 
 

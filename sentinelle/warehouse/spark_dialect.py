@@ -279,11 +279,13 @@ class SparkDialect:
     def lists_overlap(self, a_expr: str, b_expr: str) -> str:
         # Not size(array_intersect(...)) >= 1: size(NULL) is -1, so the test would be
         # false where DuckDB's is NULL, and NOT of it true.
-        return f"arrays_overlap({a_expr}, {b_expr})"
+        return (f"CASE WHEN {a_expr} IS NOT NULL AND {b_expr} IS NULL THEN false "
+                f"ELSE arrays_overlap({a_expr}, {b_expr}) END")
 
     # Splink's similarity functions (its bundled jar, registered by its SparkAPI) give
-    # DuckDB's values except for a missing text (100 and 0 where DuckDB has NULL) and
-    # two empty texts (Jaro-Winkler 1 where DuckDB has 0).
+    # DuckDB's values except for a missing text (100 and 0 where DuckDB has NULL), two
+    # empty texts (Jaro-Winkler 1 where DuckDB has 0), and Jaro-Winkler on some texts
+    # whose transpositions it counts otherwise (see DuckDBDialect.jaro_winkler).
     def edit_distance(self, a_expr: str, b_expr: str) -> str:
         return (f"CASE WHEN {a_expr} IS NOT NULL AND {b_expr} IS NOT NULL "
                 f"THEN damerau_levenshtein({a_expr}, {b_expr}) END")
