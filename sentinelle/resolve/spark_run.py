@@ -66,6 +66,9 @@ class SparkSplink:
     def scalar(self, sql: str) -> Any:
         return _collect(self.session.sql(sql))[0][0]
 
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return _collect(self.session.sql(sql))
+
 
 def add_similarity_functions(session: Any) -> None:
     """Splink's similarity functions (``jaro_winkler``, ``damerau_levenshtein``, which the
