@@ -19,6 +19,7 @@ from sentinelle.resolve.linkage import (
     KEPT,
     LEARNT,
     M_FLOOR,
+    DuckDBSplink,
     M,
     _counted_u,
     _overlapping_pairs,
@@ -184,7 +185,7 @@ def test_u_of_a_shared_phone_and_of_each_kind_of_pair_is_counted_on_every_record
         AS t(record_id, kind, source, side, phone, first_seen, last_seen)""")
     con.execute("ALTER TABLE r ADD COLUMN email VARCHAR")
     con.execute("ALTER TABLE r ADD COLUMN account VARCHAR")
-    u = _counted_u(con, "r")
+    u = _counted_u(DuckDBSplink(con), "r")
     pairs = 15
     # +1 is shared by s1, s2 and r2 (3 pairs), +2 by s3 and b1 (1 pair).
     assert u["phone"] == [pytest.approx(4 / pairs)]
