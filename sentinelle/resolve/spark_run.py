@@ -98,11 +98,14 @@ def resolve_on_spark(session: Any, inputs: str | Path, output: str | Path,
     ``inputs``; write the er_* tables to ``output``."""
     # Splink collects results of its own through PySpark, which leaves each socket it
     # read from to the garbage collector (see _collect), and whose toPandas passes pandas
-    # 3 a keyword it deprecates: noise from the libraries, not a fault of the run.
+    # 3 a keyword it deprecates, and checks pandas' version with distutils' deprecated
+    # LooseVersion: noise from the libraries, not a fault of the run.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="unclosed <socket.socket",
                                 category=ResourceWarning)
         warnings.filterwarnings("ignore", message="The copy keyword is deprecated")
+        warnings.filterwarnings("ignore", message="distutils Version classes are deprecated",
+                                category=DeprecationWarning)
         return _resolve(session, inputs, output, threshold, user, on_step, judgements)
 
 
