@@ -109,3 +109,31 @@ def test_commands_that_show_rows_record_who_looked(tmp_path, monkeypatch):
     assert log.exit_code == 0, log.output
     assert "analyst.one" in log.output
     assert "transactions T000001" in log.output and "file #1" in log.output
+
+
+def test_a_full_disk_is_said_with_what_to_change(monkeypatch, capsys):
+    import duckdb
+
+    import sentinelle.cli as cli
+
+    def full() -> None:
+        raise duckdb.IOException('IO Error: Could not write file "w.duckdb.tmp/t.tmp": '
+                                 "No space left on device")
+
+    monkeypatch.setattr(cli, "app", full)
+    with pytest.raises(SystemExit) as exit_:
+        cli.main()
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "the disk is full" in err and "SENTINELLE_MEMORY_LIMIT" in err
+
+
+def test_any_other_unexpected_error_is_not_hidden(monkeypatch):
+    import sentinelle.cli as cli
+
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(cli, "app", broken)
+    with pytest.raises(RuntimeError, match="a bug"):
+        cli.main()

@@ -23,7 +23,7 @@ from sentinelle.cli import (
 )
 from sentinelle.cli.common import error_console
 from sentinelle.cli.serve import serve
-from sentinelle.errors import SentinelleError
+from sentinelle.errors import SentinelleError, WarehouseError
 
 app = typer.Typer(
     name="sentinelle",
@@ -57,9 +57,33 @@ def main() -> None:
     try:
         app()
     except SentinelleError as exc:
-        error_console.print("[bold red]Error:[/] ", end="")
-        error_console.print(str(exc), markup=False, highlight=False)
+        _print_error(exc)
+        sys.exit(2)
+    except Exception as exc:  # DuckDB reports a full disk as an error class of its own
+        full = _disk_full(exc)
+        if full is None:
+            raise
+        _print_error(full)
         sys.exit(2)
     except KeyboardInterrupt:
         error_console.print("Interrupted; the warehouse keeps only the files that completed.")
         sys.exit(130)
+
+
+def _print_error(exc: SentinelleError) -> None:
+    error_console.print("[bold red]Error:[/] ", end="")
+    error_console.print(str(exc), markup=False, highlight=False)
+
+
+def _disk_full(exc: BaseException) -> WarehouseError | None:
+    """A full disk, said as such with what to change: DuckDB writes what does not fit in
+    ``memory_limit`` to ``<warehouse>.tmp`` beside the warehouse, and large runs spill tens
+    of gigabytes there. Any other error is left as it is."""
+    text = str(exc)
+    if "No space left on device" not in text:
+        return None
+    return WarehouseError(
+        "the disk is full: the command stopped; the warehouse keeps what was committed "
+        "before (each file ingested, each finished run)", value=text.splitlines()[0][:300],
+        fix="free disk space beside the warehouse (DuckDB spills to WAREHOUSE.tmp), or give "
+            "DuckDB more memory so that it spills less (SENTINELLE_MEMORY_LIMIT)")
