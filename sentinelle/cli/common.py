@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
 
 from sentinelle.settings import resolve
 from sentinelle.warehouse import Warehouse, open_warehouse
@@ -52,3 +53,13 @@ def progress_bar() -> Progress:
         console=console,
         transient=False,
     )
+
+
+def print_counts(title: str, counts: Mapping[str, int], what: str = "table") -> None:
+    """A table of names and their row counts, as status, synth and results load print."""
+    table = RichTable(title=title)
+    table.add_column(what)
+    table.add_column("rows", justify="right")
+    for name, rows in counts.items():
+        table.add_row(name, f"{rows:,}")
+    console.print(table)

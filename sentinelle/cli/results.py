@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table as RichTable
 
-from sentinelle.cli.common import DbOption, console, error_console, warehouse
+from sentinelle.cli.common import DbOption, console, error_console, print_counts, warehouse
 from sentinelle.settings import resolve
 
 app = typer.Typer(help="Results published by sentinelle detect --engine spark.",
@@ -31,12 +30,7 @@ def load(
     user = resolve()["user"]
     with warehouse(db) as wh:
         loaded = load_results(wh, results, user=user)
-    table = RichTable(title=f"Run {loaded.run_id} loaded from {loaded.source}")
-    table.add_column("table")
-    table.add_column("rows", justify="right")
-    for name, rows in loaded.rows.items():
-        table.add_row(name, f"{rows:,}")
-    console.print(table)
+    print_counts(f"Run {loaded.run_id} loaded from {loaded.source}", loaded.rows)
     if loaded.evidence_missing:
         error_console.print(f"{loaded.evidence_missing:,} evidence rows name payments this "
                             "warehouse does not hold: the run read other data. Load it "

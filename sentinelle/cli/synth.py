@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table as RichTable
 
-from sentinelle.cli.common import console, progress_bar
+from sentinelle.cli.common import print_counts, progress_bar
 
 
 def synth(
@@ -26,9 +25,4 @@ def synth(
             bar.update(task, description=step, completed=done, total=total)
 
         summary = generate_world(out, scale=scale, seed=seed, progress=progress)
-    table = RichTable(title=f"Synthetic world in {out}")
-    table.add_column("file")
-    table.add_column("rows", justify="right")
-    for name, count in summary.rows.items():
-        table.add_row(name, f"{count:,}")
-    console.print(table)
+    print_counts(f"Synthetic world in {out}", summary.rows, what="file")

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table as RichTable
 
-from sentinelle.cli.common import DbOption, console, warehouse
+from sentinelle.cli.common import DbOption, console, print_counts, warehouse
 from sentinelle.errors import SentinelleError
 from sentinelle.model import tables
 
@@ -17,12 +17,9 @@ from sentinelle.model import tables
 def status(db: DbOption = None) -> None:
     """Rows per table, files ingested, quarantine and cleaning notes."""
     with warehouse(db, read_only=True) as wh:
-        out = RichTable(title=f"Warehouse {wh.path}")
-        out.add_column("table")
-        out.add_column("rows", justify="right")
-        for name in [t.name for t in tables()] + ["ingest_files", "quarantine", "cleaning_notes"]:
-            out.add_row(name, f"{wh.scalar(f'SELECT count(*) FROM {name}'):,}")
-        console.print(out)
+        names = [t.name for t in tables()] + ["ingest_files", "quarantine", "cleaning_notes"]
+        counts = {name: wh.scalar(f"SELECT count(*) FROM {name}") for name in names}
+    print_counts(f"Warehouse {wh.path}", counts)
 
 
 def files(db: DbOption = None) -> None:
