@@ -71,7 +71,7 @@ def ensure_tables(wh: Warehouse) -> None:
 def detect(target: Warehouse | Engine, catalogue: Catalogue, *, user: str,
            models: dict[str, Weights] | None = None,
            on_step: Callable[[str], None] | None = None,
-           subjects: bool | None = None) -> DetectionRun:
+           subjects: bool | None = None, on_disk: bool | None = None) -> DetectionRun:
     """Score every sender as a buyer and every beneficiary as a facilitator: with the
     scorecard, or with the adopted glass-box model of a role where ``models`` has one.
 
@@ -80,10 +80,12 @@ def detect(target: Warehouse | Engine, catalogue: Catalogue, *, user: str,
     than each provider's parties (resolve/subjects.py). Parties by default: on the
     synthetic worlds at scale 1, resolution's wrong merges of namesakes still cost more
     average precision than its right merges gain (docs/benchmarks.md, "Entity resolution
-    and detection"), so subjects are asked for, not assumed."""
+    and detection"), so subjects are asked for, not assumed. ``on_disk``: keep the
+    intermediate tables in a scratch database file rather than in memory (DuckDB;
+    chosen by their expected size when not given: ``DuckDBEngine.scratch``)."""
     engine: Engine = DuckDBEngine(target) if isinstance(target, Warehouse) else target
-    dialect = engine.dialect
-    if not engine.scalar("SELECT count(*) FROM transactions"):
+    payments = engine.scalar("SELECT count(*) FROM transactions")
+    if not payments:
         raise DetectionError("the warehouse holds no transactions to score",
                              fix="sentinelle ingest transactions PATH first")
     weights = {role: _weights(catalogue, role, (models or {}).get(role)) for role in ROLES}
@@ -104,6 +106,26 @@ def detect(target: Warehouse | Engine, catalogue: Catalogue, *, user: str,
         if on_step:
             on_step(name)
 
+    with engine.scratch(payments, on_disk):  # where intermediate tables are kept
+        _run(engine, catalogue, weights, run, step, subjects)
+        marks.append(("", time.perf_counter()))
+        run.seconds = {name: round(end - start, 2)
+                       for (name, start), (_, end) in zip(marks, marks[1:], strict=False)}
+        _publish(engine, run, catalogue, user, started)
+    clock = time.perf_counter()
+    # Publishing replaces the det_* tables, which drops their indexes: the subject page's
+    # lookups by party (score, contributions, evidence, alert number) use them.
+    engine.index()
+    # Shown with the other steps (det_runs, written when publishing, has them without
+    # this last part).
+    run.seconds["index the published results"] = round(time.perf_counter() - clock, 2)
+    return run
+
+
+def _run(engine: Engine, catalogue: Catalogue, weights: dict[str, Weights],
+         run: DetectionRun, step: Callable[[str], None], subjects: bool) -> None:
+    """Every step up to publishing, each intermediate result an engine temp_table."""
+    dialect = engine.dialect
     temp = engine.temp_table
 
     step(STEPS[0])
@@ -156,18 +178,6 @@ def detect(target: Warehouse | Engine, catalogue: Catalogue, *, user: str,
             "SELECT count(*) FROM det_new_scores WHERE role = ?", [role])
         run.alerts[role] = engine.scalar(
             "SELECT count(*) FROM det_alert_parties WHERE role = ?", [role])
-    marks.append(("", time.perf_counter()))
-    run.seconds = {name: round(end - start, 2)
-                   for (name, start), (_, end) in zip(marks, marks[1:], strict=False)}
-    _publish(engine, run, catalogue, user, started)
-    clock = time.perf_counter()
-    # Publishing replaces the det_* tables, which drops their indexes: the subject page's
-    # lookups by party (score, contributions, evidence, alert number) use them.
-    engine.index()
-    # Shown with the other steps (det_runs, written when publishing, has them without
-    # this last part).
-    run.seconds["index the published results"] = round(time.perf_counter() - clock, 2)
-    return run
 
 
 # ---------------------------------------------------------------------------- inputs
