@@ -22,7 +22,7 @@ same digest in SQL).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 SAME, NOT_SAME, UNSURE = "same", "not_same", "unsure"
@@ -47,6 +47,7 @@ class Clustering:
     joined_by_model: int = 0
     refused_by_judgement: int = 0  # model pairs over the threshold kept apart by people
     refused_bridges: int = 0  # a referral that would have joined two payment clusters
+    ambiguous_referrals: int = 0  # referral clusters left alone between two candidates
     contradictions: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -59,11 +60,14 @@ class _UnionFind:
         self.members: dict[str, set[str]] = {}  # root -> records with a cannot-link
         # root -> whether the cluster holds a payment record (not only referrals)
         self.payments = {x: not x.startswith(REFERRAL_PREFIX) for x in self.parent}
+        # root -> how many referral records the cluster holds
+        self.referrals = {x: int(x.startswith(REFERRAL_PREFIX)) for x in self.parent}
 
     def add(self, x: str) -> None:
         if x not in self.parent:
             self.parent[x] = x
             self.payments[x] = not x.startswith(REFERRAL_PREFIX)
+            self.referrals[x] = int(x.startswith(REFERRAL_PREFIX))
 
     def find(self, x: str) -> str:
         root = x
@@ -81,9 +85,15 @@ class _UnionFind:
             ra, rb = rb, ra
         self.parent[rb] = ra
         self.payments[ra] = self.payments[ra] or self.payments.pop(rb, False)
+        self.referrals[ra] += self.referrals.pop(rb, 0)
         moved = self.members.pop(rb, set())
         if moved:
             self.members.setdefault(ra, set()).update(moved)
+
+
+# A referral whose one candidate is a single payment cluster joins it from this
+# probability, under the threshold (``_place_referrals``).
+ONLY_CANDIDATE = 0.8
 
 
 def cluster(records: Iterable[str], pairs: Iterable[tuple[str, str, float]],
@@ -118,22 +128,28 @@ def cluster(records: Iterable[str], pairs: Iterable[tuple[str, str, float]],
         if verdict == NOT_SAME and uf.find(a) == uf.find(b):
             out.contradictions.append((a, b))
     by_model: set[str] = set()
-    for _p, a, b in sorted(((p, *pair(a, b)) for a, b, p in pairs if p >= threshold),
-                          key=lambda t: (-t[0], t[1], t[2])):
+
+    def join(a: str, b: str) -> bool:
         judged = judgements.get((a, b))
         if judged == NOT_SAME or (judged != SAME and kept_apart(a, b)):
             out.refused_by_judgement += 1
-            continue
-        ra, rb = uf.find(a), uf.find(b)
-        if ra == rb:
-            continue
-        referral = a.startswith(REFERRAL_PREFIX) or b.startswith(REFERRAL_PREFIX)
-        if referral and uf.payments[ra] and uf.payments[rb]:
-            out.refused_bridges += 1
-            continue
+            return False
         uf.union(a, b)
         out.joined_by_model += 1
         by_model.update((a, b))
+        return True
+
+    lowest = min(threshold, ONLY_CANDIDATE)
+    ranked = sorted(((p, *pair(a, b)) for a, b, p in pairs if p >= lowest),
+                    key=lambda t: (-t[0], t[1], t[2]))
+    # Payment records with payment records, referrals with referrals: most probable first.
+    placing: list[tuple[float, str, str]] = []
+    for p, a, b in ranked:
+        if a.startswith(REFERRAL_PREFIX) != b.startswith(REFERRAL_PREFIX):
+            placing.append((p, a, b))
+        elif p >= threshold and uf.find(a) != uf.find(b):
+            join(a, b)
+    _place_referrals(uf, placing, join, out, threshold)
     groups: dict[str, list[str]] = {}
     for x in uf.parent:
         groups.setdefault(uf.find(x), []).append(x)
@@ -144,6 +160,54 @@ def cluster(records: Iterable[str], pairs: Iterable[tuple[str, str, float]],
             out.decided_by[x] = ("judgement" if x in by_people else
                                  "model" if x in by_model else "alone")
     return out
+
+
+def _place_referrals(uf: _UnionFind, placing: list[tuple[float, str, str]],
+                     join: Callable[[str, str], bool], out: Clustering,
+                     threshold: float) -> None:
+    """Put each cluster of referrals with the one payment cluster it matches, if one.
+
+    A referral's candidates are the payment clusters its pairs reach from
+    ``ONLY_CANDIDATE`` up. Where there is one, the referral joins it: a tip is about
+    someone, most often someone who paid or was paid (three in four on the synthetic
+    worlds), and a single namesake on the tip's side in the tip's country is then the
+    likely one, though a name and a country alone score under the threshold. Where there
+    are several (namesakes, for a tip carrying a name and a country), only those over the
+    threshold count, and the referral joins the one that other agencies' referrals
+    already point to, as the likelier subject of one more tip; otherwise the one it
+    matches most probably. Where candidates tie on both it stays alone, left to a person
+    (the review page), and the tie is counted. Referral clusters are placed in the order
+    of their best pair, so a tip placed by a phone or an email is counted before a tip
+    with a name only."""
+    best: dict[str, dict[str, tuple[float, str, str]]] = {}
+    order: list[str] = []
+    for p, a, b in placing:  # most probable first
+        ref, payment = (a, b) if a.startswith(REFERRAL_PREFIX) else (b, a)
+        rr = uf.find(ref)
+        if uf.payments[rr]:
+            continue  # placed by a person's judgement: never a bridge
+        if rr not in best:
+            best[rr] = {}
+            order.append(rr)
+        best[rr].setdefault(uf.find(payment), (p, ref, payment))
+    for rr in order:
+        candidates: dict[str, tuple[float, str, str]] = {}
+        for root, found in best[rr].items():
+            now = uf.find(root)
+            if now not in candidates or found[0] > candidates[now][0]:
+                candidates[now] = found
+        if len(candidates) > 1:
+            candidates = {r: f for r, f in candidates.items() if f[0] >= threshold}
+        if len(candidates) > 1:
+            out.refused_bridges += len(candidates) - 1
+        ranked = sorted(candidates.items(), key=lambda kv: (-uf.referrals[kv[0]], -kv[1][0]))
+        if (len(ranked) > 1 and uf.referrals[ranked[0][0]] == uf.referrals[ranked[1][0]]
+                and ranked[0][1][0] == ranked[1][1][0]):
+            out.ambiguous_referrals += 1
+            continue
+        for _root, (_p, ref, payment) in ranked:
+            if join(ref, payment):
+                break
 
 
 __all__ = ["NOT_SAME", "SAME", "UNSURE", "Clustering", "cluster", "pair", "subject_id"]

@@ -96,3 +96,32 @@ def test_a_referral_never_bridges_two_payment_clusters() -> None:
     assert len(groups(direct)) == 1
     judged = cluster(records, pairs, {("referral:Interpol:1", "sender:B:2"): SAME}, 0.9)
     assert frozenset({"referral:Interpol:1", "sender:B:2"}) <= max(groups(judged), key=len)
+
+
+R1, R2, R3 = "referral:NCMEC:1", "referral:HSI:2", "referral:Interpol:3"
+S1, S2, S3 = "sender:A:1", "sender:A:2", "sender:A:3"
+
+
+@pytest.mark.parametrize(("why", "pairs", "expected", "ambiguous"), [
+    ("a tip's one candidate, under the threshold but not under ONLY_CANDIDATE, takes it",
+     [(R1, S1, 0.85)], {frozenset({R1, S1})}, 0),
+    ("one candidate under ONLY_CANDIDATE stays apart",
+     [(R1, S1, 0.7)], set(), 0),
+    ("two namesakes under the threshold: neither",
+     [(R1, S1, 0.85), (R1, S2, 0.85)], set(), 0),
+    ("of two namesakes, the one over the threshold",
+     [(R1, S1, 0.85), (R1, S2, 0.92)], {frozenset({R1, S2})}, 0),
+    ("of two namesakes over the threshold, the one another agency's tip points to",
+     [(R1, S1, 0.92), (R1, S2, 0.95), (R2, S1, 0.99)], {frozenset({R1, R2, S1})}, 0),
+    ("of two namesakes neither referred, the more probable",
+     [(R1, S1, 0.92), (R1, S2, 0.95)], {frozenset({R1, S2})}, 0),
+    ("two namesakes alike in every way: left to a person",
+     [(R1, S1, 0.92), (R1, S2, 0.92)], set(), 1),
+    ("a cluster of tips (a phone and a name) with its payer's cluster",
+     [(R1, R3, 0.99), (R3, S3, 0.83), (S3, S2, 0.97)], {frozenset({R1, R3, S2, S3})}, 0),
+])
+def test_where_a_referral_goes(why: str, pairs, expected: set[frozenset[str]],
+                               ambiguous: int) -> None:
+    result = cluster([R1, R2, R3, S1, S2, S3], pairs, {}, 0.9)
+    assert {g for g in groups(result) if len(g) > 1} == expected, why
+    assert result.ambiguous_referrals == ambiguous, why

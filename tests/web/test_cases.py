@@ -167,6 +167,8 @@ def test_notes_status_and_subjects_from_the_pages(site: Site, as_user, case_id: 
         (None, "open"), ("open", "investigating")]
     assert case["notes"][-1] == {"author": "ivy", "at": case["notes"][-1]["at"],
                                  "text": "Called the bank."}
+    assert ivy.api("POST", f"/api/cases/{case_id}/files", files={
+        "file": ("bank-letter.txt", b"placeholder", "text/plain")}).status_code == 201
     with site.sessions()() as session:
         actions = {e.action for e in audit.entries(session, user="ivy", limit=1000)}
     assert {"view_case", "add_note", "change_case_status", "attach_file"} <= actions
