@@ -105,6 +105,10 @@ def payments_sql(catalogue: Catalogue, dialect: Dialect) -> str:
     sender = "PARTITION BY provider, sender_id"
     corridors = _render("{high_risk_corridors}", catalogue, "high_risk_corridors")
     cover = _render("{cover_phrases}", catalogue, "cover_phrases")
+    # The windows read the keys and the time only, and their results are joined back by
+    # the payment's key: a window keeps every column of its input while it partitions and
+    # sorts, and over all the prepared columns (names among them) that was the spill
+    # that filled the disk at 100 million payments (docs/scale.md).
     return f"""
 WITH base AS (
   SELECT t.provider, t.txn_provider, t.txn_id, t.sender_id, t.beneficiary_id, t.sender_name,
@@ -123,24 +127,30 @@ WITH base AS (
          coalesce(t.amount % {number(v["round_unit"], "round_unit")} = 0, false) AS is_round
   FROM det_txn t LEFT JOIN det_zones z ON z.country = t.sender_country
   WHERE t.amount_eur IS NOT NULL
+), keys AS (
+  SELECT t.provider, t.sender_id, t.beneficiary_id, t.txn_provider, t.txn_id,
+         {epoch} AS epoch_s
+  FROM det_txn t WHERE t.amount_eur IS NOT NULL
 ), windowed AS (
-  SELECT *, epoch_s / 86400.0 AS day_number, {night} AS is_night,
+  SELECT txn_provider, txn_id,
          (epoch_s - lag(epoch_s) OVER ({sender} ORDER BY epoch_s, txn_id)) / 86400.0 AS gap_days,
          count(*) OVER ({sender} ORDER BY epoch_s RANGE BETWEEN 604800 PRECEDING AND CURRENT ROW)
            AS payments_7d,
          min(epoch_s) OVER ({sender}) AS sender_first_s,
          max(epoch_s) OVER ({sender}) AS sender_last_s,
          min(epoch_s) OVER ({sender}, beneficiary_id) AS pair_first_s
-  FROM base
+  FROM keys
 )
-SELECT provider, txn_provider, txn_id, sender_id, beneficiary_id, sender_name,
-       beneficiary_name, sender_country, beneficiary_country,
-       amount_eur, amount, epoch_s, day_number, local_hour, is_night, is_small, to_corridor,
-       cross_border, family_tie, is_cover, is_handle, is_round, gap_days, payments_7d,
-       pair_first_s >= sender_first_s + {number(v["new_after_days"], "new_after_days")} * 86400
-         AS new_beneficiary,
-       epoch_s >= (sender_first_s + sender_last_s) / 2 AS later_half
-FROM windowed"""
+SELECT b.provider, b.txn_provider, b.txn_id, b.sender_id, b.beneficiary_id, b.sender_name,
+       b.beneficiary_name, b.sender_country, b.beneficiary_country,
+       b.amount_eur, b.amount, b.epoch_s, b.epoch_s / 86400.0 AS day_number, b.local_hour,
+       {night.replace("local_hour", "b.local_hour")} AS is_night, b.is_small,
+       b.to_corridor, b.cross_border, b.family_tie, b.is_cover, b.is_handle, b.is_round,
+       w.gap_days, w.payments_7d,
+       w.pair_first_s >= w.sender_first_s
+         + {number(v["new_after_days"], "new_after_days")} * 86400 AS new_beneficiary,
+       b.epoch_s >= (w.sender_first_s + w.sender_last_s) / 2 AS later_half
+FROM base b JOIN windowed w ON w.txn_provider = b.txn_provider AND w.txn_id = b.txn_id"""
 
 
 def measures_sql(catalogue: Catalogue, role: str) -> str:

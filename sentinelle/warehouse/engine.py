@@ -87,6 +87,7 @@ class DuckDBEngine:
         self.wh = wh
         self.dialect: Dialect = DUCKDB
         self._scratch: Path | None = None
+        self._main = ""  # the warehouse's database name, while the scratch file is attached
 
     @contextmanager
     def scratch(self, rows: int, on_disk: bool | None = None) -> Iterator[None]:
@@ -110,7 +111,7 @@ class DuckDBEngine:
         path = self.wh.path.with_name(self.wh.path.name + ".scratch")
         for leftover in (path, path.with_name(path.name + ".wal")):
             leftover.unlink(missing_ok=True)  # a run that was killed; the warehouse is ours
-        main = self.wh.scalar("SELECT current_database()")
+        main = self._main = self.wh.scalar("SELECT current_database()")
         self.wh.execute(f"ATTACH '{_quote_text(str(path))}' AS {self.SCRATCH}")
         self.wh.execute(f"SET search_path = '{_quote_text(self.dialect.ident(main))}.main,"
                         f"{self.SCRATCH}.main'")
@@ -182,6 +183,12 @@ class DuckDBEngine:
 
     def index(self, only: Collection[str] | None = None) -> None:
         create_lookup_indexes(self.wh, only)
+        if self._scratch is not None:
+            # An index is held in memory until a checkpoint writes it, and checkpoints
+            # are held off while the scratch file is attached: at 100 million payments
+            # the two on transactions took the whole memory_limit and the run failed
+            # publishing its results.
+            self.wh.execute(f"CHECKPOINT {self.dialect.ident(self._main)}")
 
 
 class SparkEngine:
