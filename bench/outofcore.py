@@ -44,14 +44,15 @@ from sentinelle.evaluate.metrics import rank_quality  # noqa: E402
 PROVIDER = "Kestrel Remit {k:02d}"
 
 
-def prepare(data: Path, scale: float, providers: int) -> tuple[list[Path], list[Path], float]:
+def prepare(data: Path, scale: float, providers: int,
+            first: int = 1) -> tuple[list[Path], list[Path], float]:
     """Every provider's transactions and referrals files, generated once; seconds spent."""
     sentinelle = [sys.executable, "-m", "sentinelle"]
     out = data / f"outofcore-s{scale:g}"
     out.mkdir(parents=True, exist_ok=True)
     txns, refs = [], []
     start = time.perf_counter()
-    for k in range(1, providers + 1):
+    for k in range(first, first + providers):
         world = data / f"world-s{scale:g}-seed{k}"
         txn_file, ref_file = out / f"transactions-{k:02d}.csv", out / f"referrals-{k:02d}.csv"
         if not txn_file.exists():
@@ -119,6 +120,11 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT / "bench-data")
     parser.add_argument("--keep", action="store_true", help="keep the warehouse afterwards")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--append", type=int, metavar="K",
+                        help="only time and measure the ingestion of provider K's export "
+                             "appended to the kept warehouse of an earlier run: the memory "
+                             "of ingesting into the full warehouse, which --detect-only "
+                             "does not see")
     parser.add_argument("--detect-only", action="store_true",
                         help="detect on the warehouse an earlier run ingested (kept after a "
                              "detection that failed); its ingest is reported from that run's "
@@ -131,6 +137,9 @@ def main() -> None:
     sentinelle = [sys.executable, "-m", "sentinelle"]
     loads = [f"before ingest: {load_average()}"]
     runs: dict[str, Measured] = {}
+    if args.append:
+        append(args, db, logs, env, loads)
+        return
     if args.detect_only:
         prepared, csv_bytes = 0.0, 0
         elapsed = re.search(r"file \d+ of \d+ .*? (\d+):(\d\d):(\d\d)",
@@ -224,6 +233,46 @@ def main() -> None:
                   *[f"| {what} | {secs:,.1f} |" for what, secs in ingest_steps.items()]]
     lines += ["", "Detection, where the time goes (`--timings`):"] + timings_table(steps)[2:]
     publish(f"outofcore-s{args.scale:g}-x{args.providers}", lines, not args.no_write)
+
+
+def append(args: argparse.Namespace, db: Path, logs: Path, env: dict[str, str],
+           loads: list[str]) -> None:
+    """One more provider's export ingested into the kept warehouse of every other: what
+    the last file of the run costs, its duplicate checks reading every key already
+    there."""
+    if not db.exists():
+        raise SystemExit(f"--append needs the warehouse {db} of an earlier run (--keep)")
+    with duckdb.connect(str(db), read_only=True) as con:
+        before = con.execute("SELECT count(*) FROM transactions").fetchone()[0]
+    (extra,), _, _ = prepare(args.data, args.scale, 1, first=args.append)
+    ran = measure([sys.executable, "-m", "sentinelle", "ingest", "transactions", str(extra),
+                   "--db", str(db)], env=env, stdout=Path(f"{logs}-append.txt"))
+    loads.append(f"after: {load_average()}")
+    with duckdb.connect(str(db), read_only=True) as con:
+        after = con.execute("SELECT count(*) FROM transactions").fetchone()[0]
+        read, accepted, quarantined = con.execute(
+            "SELECT rows_read, rows_accepted, rows_quarantined FROM ingest_files "
+            "WHERE path LIKE ? ORDER BY finished_at DESC LIMIT 1",
+            [f"%{extra.name}"]).fetchone()
+    verdict = "meets" if ran.peak_gib < 12 else "MISSES"
+    lines = [
+        f"## Out of core: one more provider's export appended to {before / 1e6:,.0f} million "
+        "transactions",
+        "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d} on {machine()}, DuckDB {duckdb.__version__}, "
+        f"by `python bench/outofcore.py --append {args.append}` after the run above "
+        f"(`--keep`; setting `memory_limit` = {args.memory_limit}).",
+        "",
+        f"`sentinelle ingest transactions` of provider {args.append}'s export (a synthetic "
+        f"world of scale {args.scale:g}, seed {args.append}) into the warehouse holding "
+        f"{before:,} transactions: {ran.seconds:,.0f} s, peak memory {ran.peak_gib:.2f} GiB "
+        f"(RSS, workers included). Target: peak under 12 GiB: **{verdict}**. Rows: read "
+        f"{read:,} = accepted {accepted:,} + quarantined {quarantined:,}; the warehouse "
+        f"went from {before:,} to {after:,}.",
+        "",
+        "Load average on the 2 cores: " + "; ".join(loads) + ".",
+    ]
+    publish(f"outofcore-append-s{args.scale:g}", lines, not args.no_write)
 
 
 if __name__ == "__main__":
