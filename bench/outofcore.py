@@ -260,7 +260,9 @@ def append(args: argparse.Namespace, db: Path, logs: Path, env: dict[str, str],
         "transactions",
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d} on {machine()}, DuckDB {duckdb.__version__}, "
-        f"by `python bench/outofcore.py --append {args.append}` after the run above "
+        f"by `python bench/outofcore.py --append {args.append}"
+        + ("" if args.memory_limit == "6GB" else f" --memory-limit {args.memory_limit}")
+        + "` after the run above "
         f"(`--keep`; setting `memory_limit` = {args.memory_limit}).",
         "",
         f"`sentinelle ingest transactions` of provider {args.append}'s export (a synthetic "
