@@ -96,6 +96,12 @@ class _UnionFind:
 ONLY_CANDIDATE = 0.8
 
 
+def lowest_probability(threshold: float) -> float:
+    """The least probability of a pair that clustering reads (a referral's only
+    candidate may join under the threshold)."""
+    return min(threshold, ONLY_CANDIDATE)
+
+
 def cluster(records: Iterable[str], pairs: Iterable[tuple[str, str, float]],
             judgements: dict[tuple[str, str], str], threshold: float) -> Clustering:
     """Cluster ``records`` from the model's ``pairs`` (record, record, probability) and
@@ -139,7 +145,7 @@ def cluster(records: Iterable[str], pairs: Iterable[tuple[str, str, float]],
         by_model.update((a, b))
         return True
 
-    lowest = min(threshold, ONLY_CANDIDATE)
+    lowest = lowest_probability(threshold)
     ranked = sorted(((p, *pair(a, b)) for a, b, p in pairs if p >= lowest),
                     key=lambda t: (-t[0], t[1], t[2]))
     # Payment records with payment records, referrals with referrals: most probable first.
@@ -210,4 +216,5 @@ def _place_referrals(uf: _UnionFind, placing: list[tuple[float, str, str]],
                 break
 
 
-__all__ = ["NOT_SAME", "SAME", "UNSURE", "Clustering", "cluster", "pair", "subject_id"]
+__all__ = ["NOT_SAME", "SAME", "UNSURE", "Clustering", "cluster", "lowest_probability", "pair",
+           "subject_id"]

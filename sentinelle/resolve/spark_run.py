@@ -28,6 +28,7 @@ from typing import Any
 import pyarrow as pa
 
 from sentinelle.errors import SentinelleError, WarehouseError
+from sentinelle.resolve.clusters import lowest_probability
 from sentinelle.resolve.linkage import _clock, level_labels, pairs_sql, train_and_score
 from sentinelle.resolve.records import records_sql
 from sentinelle.resolve.run import ResolveRun, _check, _clusters_table, _step
@@ -139,15 +140,16 @@ def _resolve(session: Any, inputs: str | Path, output: str | Path, threshold: fl
     model = linker.misc.save_model_to_json()
     pairs = backend.kept["er_pairs_out"].count()
     _step(on_step, "clusters")
-    # Clustered in Python by clusters.py, over the pairs at or above the threshold
-    # collected to the driver: blocking keeps every pair under one per record, and those
+    # Clustered in Python by clusters.py, over the pairs it reads (from the threshold, or
+    # from ONLY_CANDIDATE for a referral's only candidate, if lower) collected to the
+    # driver: blocking keeps every pair under one per record, and those
     # over the threshold are a few per hundred records. Judgements, and the rule that a
     # referral never bridges two payment clusters, are applied pair by pair from the most
     # probable down, which connected components on Spark would not do. Every record in
     # no such pair is a subject of its own, made on Spark.
     over = _collect(session.sql(
         "SELECT record_id_l, record_id_r, match_probability FROM er_pairs_out "
-        "WHERE match_probability >= ?", args=[threshold]))
+        "WHERE match_probability >= ?", args=[lowest_probability(threshold)]))
     scored = pa.table({"record_id_l": [r[0] for r in over],
                        "record_id_r": [r[1] for r in over],
                        "match_probability": pa.array([r[2] for r in over], pa.float64())})
