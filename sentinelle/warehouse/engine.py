@@ -49,7 +49,8 @@ class Engine(Protocol):
     def publish(self, run_id: str, tables: dict[str, str | None],
                 appended: dict[str, tuple[Columns, list[Sequence[Any]]]]) -> None: ...
     def index(self, only: Collection[str] | None = None) -> None: ...
-    def scratch(self, rows: int, on_disk: bool | None = None) -> Any: ...  # see DuckDB's
+    # A context manager: where a run over ``rows`` payments keeps its temp_tables.
+    def scratch(self, rows: int, on_disk: bool | None = None) -> Any: ...
 
 
 # The intermediate tables of detection, in memory, per payment scored: 599 MiB for the
