@@ -87,8 +87,7 @@ class DuckDBEngine:
     def __init__(self, wh: Warehouse) -> None:
         self.wh = wh
         self.dialect: Dialect = DUCKDB
-        self._scratch: Path | None = None
-        self._main = ""  # the warehouse's database name, while the scratch file is attached
+        self._main: str | None = None  # the warehouse's name, while a scratch file is attached
 
     @contextmanager
     def scratch(self, rows: int, on_disk: bool | None = None) -> Iterator[None]:
@@ -112,17 +111,17 @@ class DuckDBEngine:
         path = self.wh.path.with_name(self.wh.path.name + ".scratch")
         for leftover in (path, path.with_name(path.name + ".wal")):
             leftover.unlink(missing_ok=True)  # a run that was killed; the warehouse is ours
-        main = self._main = self.wh.scalar("SELECT current_database()")
+        main = self.wh.scalar("SELECT current_database()")
         self.wh.execute(f"ATTACH '{_quote_text(str(path))}' AS {self.SCRATCH}")
         self.wh.execute(f"SET search_path = '{_quote_text(self.dialect.ident(main))}.main,"
                         f"{self.SCRATCH}.main'")
         threshold = self.wh.scalar("SELECT current_setting('checkpoint_threshold')")
         self.wh.execute("SET checkpoint_threshold = '1000TB'")
-        self._scratch = path
+        self._main = main
         try:
             yield
         finally:
-            self._scratch = None
+            self._main = None
             self.wh.execute(f"SET checkpoint_threshold = '{_quote_text(threshold)}'")
             self.wh.execute("RESET search_path")
             self.wh.execute(f"DETACH {self.SCRATCH}")
@@ -142,7 +141,7 @@ class DuckDBEngine:
         return self.wh.has_table(name)
 
     def temp_table(self, name: str, select: str) -> None:
-        if self._scratch is None:
+        if self._main is None:
             self.wh.execute(self.dialect.temp_table(name, select))
             return
         # Read first (temporary tables come before the search path): an earlier run's
@@ -184,7 +183,7 @@ class DuckDBEngine:
 
     def index(self, only: Collection[str] | None = None) -> None:
         create_lookup_indexes(self.wh, only)
-        if self._scratch is not None:
+        if self._main is not None:
             # An index is held in memory until a checkpoint writes it, and checkpoints
             # are held off while the scratch file is attached: at 100 million payments
             # the two on transactions took the whole memory_limit and the run failed

@@ -14,7 +14,7 @@ from sentinelle.ingest import ingest_paths
 from sentinelle.resolve import resolve
 from sentinelle.synth import generate_world
 from sentinelle.warehouse import open_warehouse
-from sentinelle.warehouse.connection import Warehouse
+from sentinelle.warehouse.connection import Warehouse, drop_lookup_indexes
 from sentinelle.warehouse.engine import TABLE_BYTES_PER_PAYMENT, DuckDBEngine, _bytes
 from tests.detect.test_engines import TABLES, _differences, _read
 
@@ -85,7 +85,7 @@ def test_the_file_is_chosen_when_the_tables_would_not_fit_in_memory(world: Path)
         engine = DuckDBEngine(wh)
         for rows in (1_000, 10_000_000):
             with engine.scratch(rows):
-                chosen.append(engine._scratch is not None)
+                chosen.append(engine._main is not None)
     assert 10_000_000 * TABLE_BYTES_PER_PAYMENT > 100e6 > 1_000 * TABLE_BYTES_PER_PAYMENT
     assert chosen == [False, True]
 
@@ -97,3 +97,18 @@ def test_memory_limit_is_read_as_duckdb_shows_it(shown: str, size: float) -> Non
     assert _bytes(shown) == size
     with pytest.raises(WarehouseError, match="shows|showed"):
         _bytes("lots")
+
+
+def test_lookup_indexes_built_beside_a_scratch_file_are_checkpointed(world: Path) -> None:
+    """Checkpoints are held off while the scratch file is attached; an index is held in
+    memory until one writes it, so building the lookup indexes checkpoints at once (at
+    100 million payments they took the whole memory_limit otherwise)."""
+    wal = world.with_name(world.name + ".wal")
+    with open_warehouse(world, memory_limit="1GB", threads=2) as wh:
+        drop_lookup_indexes(wh)
+        engine = DuckDBEngine(wh)
+        with engine.scratch(1, on_disk=True):
+            engine.index(only=["transactions"])
+            assert not wal.exists() or wal.stat().st_size == 0
+        assert {"transactions_sender_id", "transactions_beneficiary_id"} <= {
+            n for (n,) in wh.execute("SELECT index_name FROM duckdb_indexes()").fetchall()}
