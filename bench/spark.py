@@ -2,6 +2,7 @@
 
     python bench/spark.py                      # scale 50: about 10 million transactions
     python bench/spark.py --scale 0.05 --no-write      # a quick rehearsal
+    python bench/spark.py --detect-only        # detection again on the kept warehouse
 
 Generates the world once (kept under bench-data/, not timed), ingests it into DuckDB and
 exports the warehouse as Parquet (timed, for the record), then times, each in its own
@@ -60,28 +61,35 @@ def main() -> None:
     parser.add_argument("--driver-memory", default="8g",
                         help="the setting spark_driver_memory for Spark's local session")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--detect-only", action="store_true",
+                        help="detect again on both engines from the warehouse and Parquet "
+                             "a previous run kept (ingestion not run nor timed)")
     args = parser.parse_args()
 
     name = f"s{args.scale:g}-seed{args.seed}"
     world = args.data / f"spark-world-{name}"
     work = args.data / f"spark-{name}"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
     db = work / "warehouse.duckdb"
     sentinelle = [sys.executable, "-m", "sentinelle"]
     env = {**os.environ, "COLUMNS": "200", "SENTINELLE_SPARK_DRIVER_MEMORY": args.driver_memory}
-    if not (world / "transactions.csv").exists():
-        subprocess.run(sentinelle + ["synth", str(world), "--scale", str(args.scale),
-                                     "--seed", str(args.seed)], check=True)
-    files = {t: str(world / f"{t}.csv") for t in ("transactions", "referrals")}
     runs: dict[str, Measured] = {}
-    runs["DuckDB: ingest transactions and referrals"] = measure(
-        ["bash", "-c", " && ".join(
-            " ".join(sentinelle + ["ingest", t, f, "--db", str(db)]) for t, f in files.items())],
-        env=env)
-    runs["DuckDB: export parquet"] = measure(
-        sentinelle + ["export", "parquet", "--out", str(work / "parquet"), "--db", str(db)],
-        env=env)
+    files = {t: str(world / f"{t}.csv") for t in ("transactions", "referrals")}
+    if args.detect_only:
+        if not (db.exists() and (work / "parquet").is_dir()):
+            sys.exit(f"--detect-only: no warehouse and Parquet kept in {work}; run without it")
+        shutil.rmtree(work / "results", ignore_errors=True)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        if not (world / "transactions.csv").exists():
+            subprocess.run(sentinelle + ["synth", str(world), "--scale", str(args.scale),
+                                         "--seed", str(args.seed)], check=True)
+        runs["DuckDB: ingest transactions and referrals"] = measure(
+            ["bash", "-c", " && ".join(" ".join(sentinelle + ["ingest", t, f, "--db", str(db)])
+                                       for t, f in files.items())], env=env)
+        runs["DuckDB: export parquet"] = measure(
+            sentinelle + ["export", "parquet", "--out", str(work / "parquet"), "--db", str(db)],
+            env=env)
     runs["DuckDB: detect"] = measure(
         sentinelle + ["detect", "--parties", "--timings", "--db", str(db)], env=env,
         stdout=work / "duckdb-detect.txt")
@@ -89,7 +97,7 @@ def main() -> None:
         sentinelle + ["detect", "--engine", "spark", "--parties", "--timings",
                       "--input", str(work / "parquet"), "--output", str(work / "results")],
         env=env, stdout=work / "spark-detect.txt")
-    if spark_ingest_available():
+    if spark_ingest_available() and not args.detect_only:
         for table, f in files.items():
             runs[f"Spark: ingest {table}"] = measure(
                 sentinelle + ["ingest", table, f, "--engine", "spark",
@@ -106,12 +114,14 @@ def main() -> None:
     for engine in ("duckdb", "spark"):
         text = (work / f"{engine}-detect.txt").read_text("utf-8")
         steps[engine] = dict(STEPS.findall(text.partition("Time per step")[2]))
+    again = " --detect-only" if args.detect_only else ""
     lines = [
-        "## Spark local mode against DuckDB: detection on one world",
+        "## Spark local mode against DuckDB: detection on one world"
+        + (", again (the warehouse and Parquet kept)" if again else ""),
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d} on {machine()}, DuckDB {duckdb.__version__}, "
-        f"by `python bench/spark.py --scale {args.scale:g} --seed {args.seed}` (Spark in local "
-        f"mode, 2 cores, driver memory {args.driver_memory}).",
+        f"by `python bench/spark.py --scale {args.scale:g} --seed {args.seed}{again}` (Spark "
+        f"in local mode, 2 cores, driver memory {args.driver_memory}).",
         "",
         f"World: {rows:,} transactions (synthetic world, scale {args.scale:g}, seed "
         f"{args.seed}). Load average (1 min) at the end: {os.getloadavg()[0]:.1f} on 2 cores: "
@@ -131,7 +141,7 @@ def main() -> None:
         *[f"| {step} | {secs} | {steps['spark'].get(step, '–')} |"
           for step, secs in steps["duckdb"].items()],
     ]
-    publish(f"spark-s{args.scale:g}", lines, not args.no_write)
+    publish(f"spark-s{args.scale:g}{'-again' if again else ''}", lines, not args.no_write)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,6 +61,17 @@ def referral(i: int = 1, **overrides: str) -> dict[str, str]:
     }
     row.update(overrides)
     return row
+
+
+def viewfs_uri(spark: Any, directory: Path) -> str:
+    """A ``viewfs://`` URI for ``directory``: Hadoop's mount table over a local directory,
+    a file system Sentinelle reaches only through Hadoop (as HDFS or S3, which need a
+    network the tests have not). One mount table per directory (Hadoop caches a file
+    system by its authority)."""
+    table = "m" + hashlib.md5(str(directory).encode()).hexdigest()[:12]
+    spark._jsc.hadoopConfiguration().set(f"fs.viewfs.mounttable.{table}.link./data",
+                                         directory.as_uri())
+    return f"viewfs://{table}/data"
 
 
 def write_csv(path: Path, rows: list[dict[str, str]], columns: list[str] | None = None) -> Path:

@@ -15,13 +15,15 @@ from sentinelle.cli.common import DbOption, console, progress_bar, warehouse
 from sentinelle.errors import SettingsError
 from sentinelle.ingest import FileReport, ingest_paths
 from sentinelle.settings import resolve
+from sentinelle.warehouse.publish import local_path
 
 ENGINES = ("duckdb", "spark")
 
 app = typer.Typer(help="Load files into the warehouse; every row accepted or quarantined.",
                   no_args_is_help=True)
 
-PathsArg = Annotated[list[Path], typer.Argument(help="Files or folders (CSV or Parquet).")]
+PathsArg = Annotated[list[str], typer.Argument(
+    help="Files or folders (CSV or Parquet); with --engine spark also Hadoop-compatible URIs.")]
 
 
 TimingsOption = Annotated[bool, typer.Option(
@@ -29,13 +31,13 @@ TimingsOption = Annotated[bool, typer.Option(
 EngineOption = Annotated[str | None, typer.Option(
     "--engine", help="duckdb (the warehouse file) or spark (Parquet under --output); "
     "default: duckdb with --db, else the setting engine.", show_default=False)]
-OutputOption = Annotated[Path | None, typer.Option(
-    "--output", help="Spark: the directory to write Parquet in (DIR/transactions.parquet, "
-    "quarantine, cleaning notes, ingest_files), which sentinelle detect --engine spark "
-    "--input DIR reads.")]
+OutputOption = Annotated[str | None, typer.Option(
+    "--output", help="Spark: the directory or Hadoop-compatible URI to write Parquet in "
+    "(DIR/transactions.parquet, quarantine, cleaning notes, ingest_files), which "
+    "sentinelle detect --engine spark --input DIR reads.")]
 
 
-def _spark_output(engine: str, db: Path | None, output: Path | None) -> Path | None:
+def _spark_output(engine: str, db: Path | None, output: str | None) -> str | None:
     """Where Spark writes, or None for the DuckDB warehouse; a wrong mix says why."""
     if engine not in ENGINES:
         raise SettingsError(f"unknown engine {engine!r} (option --engine, setting engine)",
@@ -51,12 +53,26 @@ def _spark_output(engine: str, db: Path | None, output: Path | None) -> Path | N
     return output
 
 
-def _run(table: str, paths: list[Path], db: Path | None, timings: bool = False,
-         engine: str | None = None, output: Path | None = None, **options: object) -> None:
+def _local(paths: list[str]) -> list[Path]:
+    """The paths DuckDB reads: on this machine (a URI of another file system is Spark's)."""
+    found = []
+    for given in paths:
+        here = local_path(given)
+        if here is None:
+            raise SettingsError(f"{given} is not on this machine",
+                                fix="ingest it with --engine spark --output DIR, or copy "
+                                    "it here first (for example hadoop fs -get)")
+        found.append(here if given.startswith("file:") else Path(given))
+    return found
+
+
+def _run(table: str, paths: list[str], db: Path | None, timings: bool = False,
+         engine: str | None = None, output: str | None = None, **options: object) -> None:
     if engine is None and db is not None:
         engine = "duckdb"  # a warehouse named on the command line is DuckDB's, whatever the setting
     settings = resolve({"db": str(db) if db else None, "engine": engine})
     spark_output = _spark_output(settings["engine"], db, output)
+    local = _local(paths) if spark_output is None else []
     steps: list[tuple[str, str, float]] = []  # (file, step, started at)
     with ExitStack() as stack, progress_bar() as bar:
         files = bar.add_task("files", total=None)
@@ -73,7 +89,7 @@ def _run(table: str, paths: list[Path], db: Path | None, timings: bool = False,
 
         if spark_output is None:
             wh = stack.enter_context(warehouse(db))
-            reports = ingest_paths(wh, table, paths, user=settings["user"], on_file=on_file,
+            reports = ingest_paths(wh, table, local, user=settings["user"], on_file=on_file,
                                    progress=on_step, **options)  # type: ignore[arg-type]
         else:  # pyspark only when asked for
             from sentinelle.ingest.spark import ingest_paths_spark

@@ -140,10 +140,15 @@ def _summary(run: ResolveRun, threshold: float, largest: list) -> None:
     console.print(table)
     if run.clustering:
         _contradictions(run.clustering.contradictions)
+        if run.clustering.placed_by_date:
+            console.print(f"{run.clustering.placed_by_date:,} referral subject(s) matched "
+                          "namesakes the fields could not tell apart and joined the one "
+                          "active when the tip arrived: check them on the Resolution page.")
         if run.clustering.ambiguous_referrals:
             console.print(f"{run.clustering.ambiguous_referrals:,} referral subject(s) match "
-                          "two or more namesakes equally and were left alone: their pairs "
-                          "are on the Resolution page for a person to judge.")
+                          "two or more namesakes the fields and the tip's date cannot tell "
+                          "apart and were left alone: their pairs are on the Resolution "
+                          "page for a person to judge.")
     console.print("Each pair's explanation, field by field: the er_pairs table "
                   "(docs/resolve.md), and the Resolution page of the web application.")
 

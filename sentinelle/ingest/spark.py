@@ -1,9 +1,11 @@
 """Ingest on Apache Spark: the cleaning, checks, duplicates and EUR conversion compiled for
 DuckDB, compiled for Spark (``CleaningCompiler(table, SPARK)``), written as Parquet.
 
-The output directory holds one directory of Parquet files per table, each appended to one
-input file at a time, with the DuckDB warehouse's columns and types (read from a DuckDB
-warehouse's own DDL, so the two cannot drift):
+The output location (a local directory or any Hadoop-compatible URI: ``hdfs://``,
+``s3a://``, ``abfss://``, ``gs://``, reached through ``warehouse.publish.HadoopFiles``)
+holds one directory of Parquet files per table, each appended to one input file at a
+time, with the DuckDB warehouse's columns and types (read from a DuckDB warehouse's own
+DDL, so the two cannot drift):
 
 - ``<table>.parquet/`` (``transactions``, ``referrals``): the accepted rows, which
   ``sentinelle detect --engine spark --input DIR`` reads as it reads an export;
@@ -21,10 +23,12 @@ Spark's CSV reader gives no line numbers; numbering the lines of a text read
 (``textFile().zipWithIndex()``) is exact only while no quoted value spans lines, and
 would then need DuckDB's fallback (Python's csv module) anyway. The staging gives both
 engines the same lines, the same rows refused by the reader with the same reasons, and
-every input layout. It reads a local file on one machine, which is fast next to
+every input layout. It reads a file on the driver's disk, which is fast next to
 cleaning, and the file's SHA-256 (provenance; what tells a file sent twice) needs one
-sequential read of it anyway, which staging shares. Reading from a distributed file system
-is listed in docs/scale.md as not done.
+sequential read of it anyway, which staging shares. Reading input from a distributed file
+system is listed in docs/scale.md as not done. The staged rows go to Spark as Parquet:
+read in place beside a local output, else first copied to the output's file system, which
+a cluster's executors reach and the driver's disk they do not.
 Everything after staging runs on Spark.
 """
 
@@ -65,10 +69,16 @@ from sentinelle.ingest.pipeline import (
     provider_param,
     staged_names,
 )
-from sentinelle.ingest.sources import discover, start_fingerprint
+from sentinelle.ingest.sources import (
+    CSV_SUFFIXES,
+    PARQUET_SUFFIXES,
+    discover,
+    start_fingerprint,
+)
 from sentinelle.ingest.staging import Staged, stage
 from sentinelle.model import Table, load_table
 from sentinelle.warehouse import Warehouse, open_warehouse
+from sentinelle.warehouse.publish import HadoopFiles, child, local_path, location_uri
 from sentinelle.warehouse.rates import load_rates
 from sentinelle.warehouse.spark_dialect import SPARK
 
@@ -110,10 +120,12 @@ class _Spark:
 
 
 class _Output:
-    """The output directory: tables read back as views, a file's frames appended."""
+    """The output location (a local directory or any Hadoop-compatible URI, reached
+    through ``HadoopFiles``): tables read back as views, a file's frames appended.
+    ``work`` is a directory on the same file system, so that appending is renames."""
 
-    def __init__(self, run: _Spark, directory: Path, work: Path, wh: Warehouse) -> None:
-        self.run, self.directory, self.work, self.wh = run, directory, work, wh
+    def __init__(self, run: _Spark, files: HadoopFiles, work: str, wh: Warehouse) -> None:
+        self.run, self.files, self.work, self.wh = run, files, work, wh
 
     def columns(self, name: str) -> list[tuple[str, str]]:
         """The DuckDB warehouse's columns and types for ``name``."""
@@ -122,11 +134,16 @@ class _Output:
             "WHERE table_name = ? AND table_schema = 'main' ORDER BY ordinal_position",
             [name]).fetchall()]
 
+    def _parts(self, name: str) -> list[str]:
+        return [n for n in self.files.names(self._table(name)) if n.endswith(".parquet")]
+
+    def _table(self, name: str) -> str:
+        return child(self.files.uri, f"{name}.parquet")
+
     def read(self, name: str) -> Any:
         """``name`` as a view: what is written so far, else no rows of the right types."""
-        path = self.directory / f"{name}.parquet"
-        if path.is_dir() and any(path.glob("*.parquet")):
-            frame = self.run.session.read.parquet(str(path))
+        if self._parts(name):
+            frame = self.run.session.read.parquet(self._table(name))
         else:
             schema = ", ".join(f"{SPARK.ident(c)} {SPARK.sql_type(t)}"
                                for c, t in self.columns(name))
@@ -140,14 +157,16 @@ class _Output:
             f"CAST({SPARK.ident(c)} AS {SPARK.sql_type(t)}) AS {SPARK.ident(c)}"
             for c, t in cols))
 
-    def roll_back(self) -> list[Path]:
+    def roll_back(self) -> list[str]:
         """Remove the rows of a file whose ``ingest_files`` row never arrived (a process
         killed while moving a file's rows in): what DuckDB's rollback does. Each file's
-        Parquet files are named after its id, and its ``ingest_files`` row moves in last."""
-        def tags(name: str) -> dict[str, list[Path]]:
-            found: dict[str, list[Path]] = {}
-            for part in (self.directory / f"{name}.parquet").glob(f"{TAG}*.parquet"):
-                found.setdefault(part.name.split("-", 1)[0], []).append(part)
+        Parquet files are named after its id, and its ``ingest_files`` row moves in last.
+        Returns the URIs removed."""
+        def tags(name: str) -> dict[str, list[str]]:
+            found: dict[str, list[str]] = {}
+            for part in self._parts(name):
+                if part.startswith(TAG):
+                    found.setdefault(part.split("-", 1)[0], []).append(part)
             return found
 
         committed = set(tags("ingest_files"))
@@ -156,8 +175,8 @@ class _Output:
             for tag, parts in tags(name).items():
                 if tag not in committed:
                     for part in parts:
-                        part.unlink()
-                        removed.append(part)
+                        removed.append(child(self._table(name), part))
+                        self.files.delete(removed[-1])
         return removed
 
     def stage(self, frames: dict[str, Any], tag: str) -> Callable[[], None]:
@@ -165,25 +184,26 @@ class _Output:
         so that a failure while Spark writes leaves the output as it was."""
         written = {}
         for name, frame in frames.items():
-            where = self.work / f"{tag}-{name}"
-            frame.write.parquet(str(where))
+            where = child(self.work, f"{tag}-{name}")
+            frame.write.parquet(where)
             written[name] = where
 
         def move() -> None:
             for name, where in written.items():
-                target = self.directory / f"{name}.parquet"
-                target.mkdir(parents=True, exist_ok=True)
-                for part in sorted(where.glob("*.parquet")):
-                    os.replace(part, target / f"{tag}-{part.name}")
-                shutil.rmtree(where, ignore_errors=True)
+                target = self._table(name)
+                self.files.mkdirs(target)
+                for part in self.files.names(where):
+                    if part.endswith(".parquet"):
+                        self.files.rename(child(where, part), child(target, f"{tag}-{part}"))
+                self.files.delete(where)
         return move
 
 
 def ingest_paths_spark(
     session: Any,
     table_name: str,
-    paths: list[Path],
-    output: Path,
+    paths: Sequence[str | Path],
+    output: str | Path,
     *,
     user: str,
     default_provider: str = "unspecified",
@@ -193,63 +213,117 @@ def ingest_paths_spark(
     stager_for: ChooseStager | None = None,
     more_suffixes: frozenset[str] = frozenset(),
 ) -> list[FileReport]:
-    """Ingest every file under ``paths`` on Spark into ``output``; a refused file does
-    not stop the others (as ``pipeline.ingest_paths``)."""
+    """Ingest every file under ``paths`` on Spark into ``output`` (each a local path or a
+    Hadoop-compatible URI); a refused file does not stop the others (as
+    ``pipeline.ingest_paths``)."""
     table = load_table(table_name)
-    files = discover(paths, more_suffixes)
-    output.mkdir(parents=True, exist_ok=True)
-    lock = _lock(output)
-    work = Path(tempfile.mkdtemp(prefix=".ingest-", dir=output))
+    files = _discover(session, paths, more_suffixes)
+    out_files = HadoopFiles(session, output)
+    out_files.mkdirs(out_files.uri)
+    lock = _lock(out_files)
+    # The staging warehouse is DuckDB's, on the driver's disk: beside a local output,
+    # else in the temporary directory. Spark's own writes go to a directory on the
+    # output's file system, so that a file's rows move in by renames.
+    here = local_path(output)
     run = _Spark(session)
     reports = []
+    local: Path | None = None
     try:
-        with open_warehouse(work / "staging.duckdb", memory_limit="2GB") as wh:
-            out = _Output(run, output, work, wh)
+        local = Path(tempfile.mkdtemp(prefix=".ingest-", dir=here))
+        work = child(out_files.uri, local.name)
+        with open_warehouse(local / "staging.duckdb", memory_limit="2GB") as wh:
+            out = _Output(run, out_files, work, wh)
             out.roll_back()
             rates_sha = None
             if table.name == "transactions":
                 rates_sha = load_rates(wh, rates)
-                daily = work / "rates.parquet"
+                daily = local / "rates.parquet"
                 wh.con.sql("SELECT * FROM ref_eur_rates_daily").write_parquet(str(daily))
-                run.view("ref_eur_rates_daily",
-                         session.read.parquet(str(daily)).localCheckpoint(eager=True))
-            for i, path in enumerate(files):
+                run.view("ref_eur_rates_daily", session.read.parquet(
+                    _shared(out, daily, here, daily.name)).localCheckpoint(eager=True))
+            for i, item in enumerate(files):
+                path, shown = (item, None) if isinstance(item, Path) else _fetch(
+                    session, item, local / "input", progress)
                 on_file(path, i, len(files))
                 try:
                     reports.append(_ingest_file(
-                        run, out, wh, table, path, user=user, rates_sha=rates_sha,
-                        default_provider=default_provider, progress=progress,
+                        run, out, wh, table, path, local, shown, user=user,
+                        rates_sha=rates_sha, default_provider=default_provider,
+                        progress=progress,
                         stager=(stager_for(path) if stager_for else None) or stage))
                 except InputRefused as exc:
-                    reports.append(FileReport(path, "refused", message=str(exc)))
+                    message = str(exc) if shown is None else str(exc).replace(str(path), shown)
+                    reports.append(FileReport(path, "refused", message=message))
     finally:
-        shutil.rmtree(work, ignore_errors=True)
-        lock.unlink()
+        if local is not None:
+            shutil.rmtree(local, ignore_errors=True)
+            out_files.delete(child(out_files.uri, local.name))
+        out_files.delete(lock)
     return reports
 
 
-def _lock(output: Path) -> Path:
-    """One ingest at a time writes ``output``, as one writer holds the DuckDB warehouse:
+def _fetch(session: Any, uri: str, into: Path, progress: Progress) -> tuple[Path, str]:
+    """A file on another file system, copied to the driver's disk (the previous one
+    removed): its local path, and its URI for the provenance."""
+    progress("copying the file to the driver")
+    shutil.rmtree(into, ignore_errors=True)
+    path = into / uri.rsplit("/", 1)[-1]
+    HadoopFiles(session, uri).download(uri, path)
+    return path, uri
+
+
+def _discover(session: Any, paths: Sequence[str | Path],
+              more_suffixes: frozenset[str]) -> list[Path | str]:
+    """The files to ingest, in order: on this machine, as ``sources.discover`` finds
+    them; on another file system (a URI), the file named or the files under the folder
+    named, by Hadoop, as URIs."""
+    found: list[Path | str] = []
+    suffixes = CSV_SUFFIXES | PARQUET_SUFFIXES | more_suffixes
+    for given in paths:
+        here = local_path(given)
+        if here is not None:
+            found += discover([here if str(given).startswith("file:") else Path(given)],
+                              more_suffixes)
+            continue
+        uri = location_uri(given)
+        listed = HadoopFiles(session, uri).files(uri)
+        if not listed:
+            raise InputRefused(f"{given} does not exist", fix="check the URI")
+        found += listed if listed == [uri] else [
+            f for f in listed if "." + f.rsplit(".", 1)[-1].lower() in suffixes]
+    return found
+
+
+def _shared(out: _Output, local: Path, here: Path | None, name: str) -> str:
+    """Where Spark reads a file the driver wrote: in place beside a local output, else
+    copied to the output's file system first (the executors of a cluster cannot read
+    the driver's disk)."""
+    if here is not None:
+        return location_uri(local)
+    uri = child(out.work, name)
+    out.files.upload(local, uri)
+    return uri
+
+
+def _lock(files: HadoopFiles) -> str:
+    """One ingest at a time writes the output, as one writer holds the DuckDB warehouse:
     two would number their files alike, and one's roll-back would remove the rows the
     other has moved in but not yet recorded."""
-    lock = output / LOCK
-    try:
-        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    except FileExistsError:
+    lock = child(files.uri, LOCK)
+    holder = f"process {os.getpid()} since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC\n"
+    if not files.create_new(lock, holder):
         raise WarehouseError(
-            f"another ingest is writing {output}, or one was killed", file=str(lock),
-            value=lock.read_text("utf-8").strip() or None,
-            fix=f"wait for it to finish; if no ingest runs, remove {lock}") from None
-    with os.fdopen(fd, "w") as fh:
-        fh.write(f"process {os.getpid()} since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC\n")
+            f"another ingest is writing {files.uri}, or one was killed", file=lock,
+            value=(files.read_text(lock) or "").strip() or None,
+            fix=f"wait for it to finish; if no ingest runs, remove {lock}")
     return lock
 
 
-def _ingest_file(run: _Spark, out: _Output, wh: Warehouse, table: Table, path: Path, *,
-                 user: str, rates_sha: str | None, default_provider: str,
-                 progress: Progress, stager: Stager) -> FileReport:
+def _ingest_file(run: _Spark, out: _Output, wh: Warehouse, table: Table, path: Path,
+                 local: Path, shown: str | None, *, user: str, rates_sha: str | None,
+                 default_provider: str, progress: Progress, stager: Stager) -> FileReport:
     started = datetime.now(UTC).replace(tzinfo=None)
-    scratch = out.work / "staged"
+    scratch = local / "staged"
     with ThreadPoolExecutor(1) as pool:
         try:
             pending = start_fingerprint(pool, path)
@@ -273,8 +347,10 @@ def _ingest_file(run: _Spark, out: _Output, wh: Warehouse, table: Table, path: P
             path, "already ingested", file_id=done[0][0],
             message=f"identical to file #{done[0][0]}, ingested {done[0][2]:%Y-%m-%d %H:%M} UTC")
     file_id = int(run.rows("SELECT coalesce(max(file_id), 0) + 1 FROM ingest_files")[0][0])
+    here = local_path(out.files.uri)
     for name in ("stg", "stg_rejects"):
-        run.view(name, run.session.read.parquet(str(scratch / name)))
+        where = _shared(out, scratch / name, here, f"{scratch.name}/{name}")
+        run.view(name, run.session.read.parquet(where))
 
     progress("cleaning names, phones, countries, currencies")
     compiler = CleaningCompiler(table, SPARK)
@@ -310,7 +386,7 @@ def _ingest_file(run: _Spark, out: _Output, wh: Warehouse, table: Table, path: P
     check_reconciles(source.path, staged.rows_read, *counts)
     progress("writing Parquet")
     provenance = out.typed("ingest_files", run.session.createDataFrame([(
-        file_id, table.name, str(source.path.resolve()), source.sha256, source.size,
+        file_id, table.name, shown or str(source.path.resolve()), source.sha256, source.size,
         source.format, staged.rows_read, counts[0], counts[1], staged.line_mapping,
         started.replace(tzinfo=UTC), datetime.now(UTC), user, rates_sha)],
         schema=", ".join(f"{SPARK.ident(c)} {SPARK.sql_type(t)}"
@@ -322,6 +398,8 @@ def _ingest_file(run: _Spark, out: _Output, wh: Warehouse, table: Table, path: P
     rows()
     log()  # last: the file counts as ingested once its provenance is in place
     shutil.rmtree(scratch, ignore_errors=True)
+    if here is None:
+        out.files.delete(child(out.work, scratch.name))
     return FileReport(path, "ingested", staged.rows_read, counts[0], counts[1], file_id)
 
 

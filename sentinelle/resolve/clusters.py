@@ -22,8 +22,13 @@ same digest in SQL).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 SAME, NOT_SAME, UNSURE = "same", "not_same", "unsure"
 
@@ -42,21 +47,25 @@ class Clustering:
     """Each record's subject, and how the clusters were made."""
 
     subjects: dict[str, str]
-    decided_by: dict[str, str]  # record -> "model", "judgement" or "alone"
+    decided_by: dict[str, str]  # record -> "model", "judgement", "tip date" or "alone"
     joined_by_judgement: int = 0
     joined_by_model: int = 0
     refused_by_judgement: int = 0  # model pairs over the threshold kept apart by people
     refused_bridges: int = 0  # a referral that would have joined two payment clusters
     ambiguous_referrals: int = 0  # referral clusters left alone between two candidates
+    placed_by_date: int = 0  # referral clusters placed by when the tip arrived
     contradictions: list[tuple[str, str]] = field(default_factory=list)
 
 
 REFERRAL_PREFIX = "referral:"
+Span = tuple[datetime, datetime]  # (first, last): payments made, or tips received
 
 
 class _UnionFind:
-    def __init__(self, items: Iterable[str]) -> None:
+    def __init__(self, items: Iterable[str], seen: Mapping[str, Span]) -> None:
         self.parent = {x: x for x in items}
+        # root -> the span of the cluster's payments, or of its referrals' arrivals
+        self.span = {x: seen[x] for x in self.parent if x in seen}
         self.members: dict[str, set[str]] = {}  # root -> records with a cannot-link
         # root -> whether the cluster holds a payment record (not only referrals)
         self.payments = {x: not x.startswith(REFERRAL_PREFIX) for x in self.parent}
@@ -86,6 +95,10 @@ class _UnionFind:
         self.parent[rb] = ra
         self.payments[ra] = self.payments[ra] or self.payments.pop(rb, False)
         self.referrals[ra] += self.referrals.pop(rb, 0)
+        if rb in self.span:
+            theirs = self.span.pop(rb)
+            ours = self.span.get(ra, theirs)
+            self.span[ra] = (min(ours[0], theirs[0]), max(ours[1], theirs[1]))
         moved = self.members.pop(rb, set())
         if moved:
             self.members.setdefault(ra, set()).update(moved)
@@ -94,6 +107,29 @@ class _UnionFind:
 # A referral whose one candidate is a single payment cluster joins it from this
 # probability, under the threshold (``_place_referrals``).
 ONLY_CANDIDATE = 0.8
+# A tip is about someone active when it arrives: from a month before their first payment
+# to six months after their last (``_place_referrals``, among namesakes only).
+TIP_LEAD, TIP_LAG = timedelta(days=30), timedelta(days=183)
+# ... among namesakes the tip matches from this probability: what a name and a country
+# alone score (0.85-0.90); a tip whose phone or email contradicts a namesake's scores
+# under it, and is not placed by its date.
+DATED_CANDIDATE = 0.85
+
+
+def spans(records: pa.Table, among: Iterable[str] | None = None) -> dict[str, Span]:
+    """Each record's (first_seen, last_seen) in a table of records, where known: payments
+    made, a referral's arrival; only for the records ``among``, if given (a million
+    records' dates as Python objects cost seconds; only those in a pair are read)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if among is not None:
+        records = records.filter(pc.is_in(records.column("record_id"),
+                                          value_set=pa.array(sorted(set(among)), pa.string())))
+    return {r: (first, last) for r, first, last in zip(
+        records.column("record_id").to_pylist(), records.column("first_seen").to_pylist(),
+        records.column("last_seen").to_pylist(), strict=True)
+        if first is not None and last is not None}
 
 
 def lowest_probability(threshold: float) -> float:
@@ -103,10 +139,12 @@ def lowest_probability(threshold: float) -> float:
 
 
 def cluster(records: Iterable[str], pairs: Iterable[tuple[str, str, float]],
-            judgements: dict[tuple[str, str], str], threshold: float) -> Clustering:
+            judgements: dict[tuple[str, str], str], threshold: float,
+            seen: Mapping[str, Span] | None = None) -> Clustering:
     """Cluster ``records`` from the model's ``pairs`` (record, record, probability) and
-    people's ``judgements`` (pair → same / not_same / unsure)."""
-    uf = _UnionFind(records)
+    people's ``judgements`` (pair → same / not_same / unsure). ``seen``: each payment
+    record's first and last payment, each referral's arrival (twice), where known."""
+    uf = _UnionFind(records, seen or {})
     for a, b in judgements:
         uf.add(a)
         uf.add(b)
@@ -155,7 +193,7 @@ def cluster(records: Iterable[str], pairs: Iterable[tuple[str, str, float]],
             placing.append((p, a, b))
         elif p >= threshold and uf.find(a) != uf.find(b):
             join(a, b)
-    _place_referrals(uf, placing, join, out, threshold)
+    by_date = _place_referrals(uf, placing, join, out, threshold)
     groups: dict[str, list[str]] = {}
     for x in uf.parent:
         groups.setdefault(uf.find(x), []).append(x)
@@ -164,13 +202,14 @@ def cluster(records: Iterable[str], pairs: Iterable[tuple[str, str, float]],
         for x in members:
             out.subjects[x] = sid
             out.decided_by[x] = ("judgement" if x in by_people else
+                                 "tip date" if x in by_date else
                                  "model" if x in by_model else "alone")
     return out
 
 
 def _place_referrals(uf: _UnionFind, placing: list[tuple[float, str, str]],
                      join: Callable[[str, str], bool], out: Clustering,
-                     threshold: float) -> None:
+                     threshold: float) -> set[str]:
     """Put each cluster of referrals with the one payment cluster it matches, if one.
 
     A referral's candidates are the payment clusters its pairs reach from
@@ -181,10 +220,14 @@ def _place_referrals(uf: _UnionFind, placing: list[tuple[float, str, str]],
     are several (namesakes, for a tip carrying a name and a country), only those over the
     threshold count, and the referral joins the one that other agencies' referrals
     already point to, as the likelier subject of one more tip; otherwise the one it
-    matches most probably. Where candidates tie on both it stays alone, left to a person
-    (the review page), and the tie is counted. Referral clusters are placed in the order
-    of their best pair, so a tip placed by a phone or an email is counted before a tip
-    with a name only."""
+    matches most probably. Where the fields cannot decide (the namesakes tie, or none is
+    over the threshold), the tips' dates can: it joins the one namesake (matched from
+    ``DATED_CANDIDATE``) who was paying or being paid when each of them arrived
+    (``TIP_LEAD`` before the first payment to ``TIP_LAG`` after the last), counted in
+    ``placed_by_date``. Otherwise it stays alone, left to a person (the review page),
+    and counted in ``ambiguous_referrals``. Referral clusters are
+    placed in the order of their best pair, so a tip placed by a phone or an email is
+    counted before a tip with a name only. Returns the referral records placed by date."""
     best: dict[str, dict[str, tuple[float, str, str]]] = {}
     order: list[str] = []
     for p, a, b in placing:  # most probable first
@@ -196,25 +239,57 @@ def _place_referrals(uf: _UnionFind, placing: list[tuple[float, str, str]],
             best[rr] = {}
             order.append(rr)
         best[rr].setdefault(uf.find(payment), (p, ref, payment))
+    by_date: set[str] = set()
     for rr in order:
         candidates: dict[str, tuple[float, str, str]] = {}
         for root, found in best[rr].items():
             now = uf.find(root)
             if now not in candidates or found[0] > candidates[now][0]:
                 candidates[now] = found
-        if len(candidates) > 1:
-            candidates = {r: f for r, f in candidates.items() if f[0] >= threshold}
-        if len(candidates) > 1:
-            out.refused_bridges += len(candidates) - 1
-        ranked = sorted(candidates.items(), key=lambda kv: (-uf.referrals[kv[0]], -kv[1][0]))
-        if (len(ranked) > 1 and uf.referrals[ranked[0][0]] == uf.referrals[ranked[1][0]]
-                and ranked[0][1][0] == ranked[1][1][0]):
-            out.ambiguous_referrals += 1
-            continue
+        over = sum(1 for found in candidates.values() if found[0] >= threshold)
+        if len(candidates) > 1 and over > 1:
+            out.refused_bridges += over - 1
+        ranked = _by_fields(uf, candidates, threshold)
+        dated = ranked is None
+        if ranked is None:
+            tip = uf.span.get(uf.find(rr))
+            active = [] if tip is None else [
+                (root, found) for root, found in candidates.items()
+                if found[0] >= DATED_CANDIDATE and _active(uf.span.get(root), tip)]
+            if len(active) != 1:
+                out.ambiguous_referrals += 1
+                continue
+            ranked = active
         for _root, (_p, ref, payment) in ranked:
             if join(ref, payment):
+                if dated:
+                    out.placed_by_date += 1
+                    by_date.add(ref)
                 break
+    return by_date
 
 
-__all__ = ["NOT_SAME", "SAME", "UNSURE", "Clustering", "cluster", "lowest_probability", "pair",
-           "subject_id"]
+def _by_fields(uf: _UnionFind, candidates: dict[str, tuple[float, str, str]],
+               threshold: float) -> list[tuple[str, tuple[float, str, str]]] | None:
+    """The candidates in the order a referral tries them, or None when the fields cannot
+    choose among several: none over the threshold, or the first two tie."""
+    if len(candidates) > 1:
+        candidates = {r: f for r, f in candidates.items() if f[0] >= threshold}
+        if not candidates:
+            return None
+    ranked = sorted(candidates.items(), key=lambda kv: (-uf.referrals[kv[0]], -kv[1][0]))
+    if (len(ranked) > 1 and uf.referrals[ranked[0][0]] == uf.referrals[ranked[1][0]]
+            and ranked[0][1][0] == ranked[1][1][0]):
+        return None
+    return ranked
+
+
+def _active(payments: Span | None, tips: Span) -> bool:
+    """Whether every tip of a referral cluster (from its first to its last) arrived while
+    the payment cluster was active, or soon after."""
+    return payments is not None and (payments[0] - TIP_LEAD <= tips[0]
+                                     and tips[1] <= payments[1] + TIP_LAG)
+
+
+__all__ = ["NOT_SAME", "SAME", "UNSURE", "Clustering", "Span", "cluster", "lowest_probability",
+           "pair", "spans", "subject_id"]

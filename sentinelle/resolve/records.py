@@ -35,8 +35,8 @@ COLUMNS: dict[str, str] = {
                  "family tie (AUSTRAC)",
     "side": "sender or beneficiary: the record's side of a payment; for a referral, its "
             "subject's role's side (a buyer pays, a facilitator is paid), none if unknown",
-    "first_seen": "when the party's first payment was made (payment records only)",
-    "last_seen": "when the party's last payment was made (payment records only)",
+    "first_seen": "when the party's first payment was made; for a referral, when it arrived",
+    "last_seen": "when the party's last payment was made; for a referral, when it arrived",
 }
 
 
@@ -61,6 +61,9 @@ class RecordKind:
     counterparty: tuple[str, str, str] | None = None
     # The side of a payment the record stands on, as SQL over the table's columns.
     side: str = "NULL"
+    # When a referral arrived (its first_seen and last_seen both): clustering reads it
+    # against namesakes' payments (clusters.py, _place_referrals).
+    received: str | None = None
 
     def sql(self, dialect: Dialect = DUCKDB) -> str:
         # Every name spliced here comes from the declarations below, never from a user.
@@ -77,8 +80,8 @@ class RecordKind:
         kind = d.literal(self.kind)
         if self.counterparty is None:
             counterparties = strangers = d.cast("NULL", "VARCHAR[]")
-            seen = (f"{d.cast('NULL', 'TIMESTAMP')} AS first_seen, "
-                    f"{d.cast('NULL', 'TIMESTAMP')} AS last_seen")
+            at = d.cast(f"min({self.received})" if self.received else "NULL", "TIMESTAMP")
+            seen = f"{at} AS first_seen, {at} AS last_seen"
         else:
             other, other_id, other_name = self.counterparty
             ids = f"{d.literal(other + ':')} || {self.source} || ':' || {other_id}"
@@ -117,7 +120,7 @@ KINDS: tuple[RecordKind, ...] = (
                # A buyer pays and a facilitator is paid: a referral about a buyer is
                # looked for among senders.
                "CASE min(subject_role) WHEN 'buyer' THEN 'sender' "
-               "WHEN 'facilitator' THEN 'beneficiary' END"),
+               "WHEN 'facilitator' THEN 'beneficiary' END", "received_at"),
 )
 
 

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 import pyarrow as pa
 
 from sentinelle.errors import SentinelleError
-from sentinelle.resolve.clusters import Clustering, cluster
+from sentinelle.resolve.clusters import Clustering, cluster, lowest_probability, spans
 from sentinelle.resolve.linkage import link
 from sentinelle.resolve.records import records_sql
 from sentinelle.settings import SETTINGS
@@ -76,13 +76,16 @@ def _check(threshold: float) -> None:
                               "SENTINELLE_RESOLVE_THRESHOLD), for example")
 
 
-def _clusters_table(records: list[str], pairs: pa.Table,
+def _clusters_table(records: pa.Table, pairs: pa.Table,
                     judgements: dict[tuple[str, str], str],
                     threshold: float) -> tuple[pa.Table, Clustering]:
-    scored = zip(pairs.column("record_id_l").to_pylist(),
-                 pairs.column("record_id_r").to_pylist(),
-                 pairs.column("match_probability").to_pylist(), strict=True)
-    result = cluster(records, scored, judgements, threshold)
+    """``records``: record_id, first_seen and last_seen of every record to cluster."""
+    scored = list(zip(pairs.column("record_id_l").to_pylist(),
+                      pairs.column("record_id_r").to_pylist(),
+                      pairs.column("match_probability").to_pylist(), strict=True))
+    paired = {r for a, b, p in scored if p >= lowest_probability(threshold) for r in (a, b)}
+    result = cluster(records.column("record_id").to_pylist(), scored, judgements, threshold,
+                     spans(records, paired | {r for judged in judgements for r in judged}))
     size: dict[str, int] = {}
     for subject in result.subjects.values():
         size[subject] = size.get(subject, 0) + 1
@@ -125,8 +128,7 @@ def resolve(wh: Warehouse, threshold: float = DEFAULT_THRESHOLD, user: str = "",
     linkage = link(records, threshold, threads)
     lap("linkage")
     _step(on_step, "clusters")
-    clusters, clustering = _clusters_table(records.column("record_id").to_pylist(),
-                                           linkage.pairs, judged, threshold)
+    clusters, clustering = _clusters_table(records, linkage.pairs, judged, threshold)
     levels = pa.table({
         "field": [f for f, by in linkage.labels.items() for _ in by],
         "gamma": [g for by in linkage.labels.values() for g in by],
@@ -174,9 +176,12 @@ def recluster(wh: Warehouse, judgements: dict[tuple[str, str], str],
     if not wh.has_table("er_pairs"):
         raise SentinelleError("entity resolution has not run on this warehouse",
                               fix="run sentinelle resolve first")
-    records = [r for (r,) in wh.execute("SELECT record_id FROM er_records").fetchall()]
-    pairs = wh.con.sql("SELECT record_id_l, record_id_r, match_probability FROM er_pairs"
+    reader = wh.con.cursor()  # a connection of its own, so no pending result is in the way
+    records = reader.sql("SELECT record_id, first_seen, last_seen FROM er_records"
+                         ).to_arrow_table()
+    pairs = reader.sql("SELECT record_id_l, record_id_r, match_probability FROM er_pairs"
                        ).to_arrow_table()
+    reader.close()
     clusters, clustering = _clusters_table(records, pairs, judgements, threshold)
     wh.con.register("er_clusters_view", clusters)
     wh.execute("BEGIN TRANSACTION")

@@ -153,8 +153,16 @@ def _resolve(session: Any, inputs: str | Path, output: str | Path, threshold: fl
     scored = pa.table({"record_id_l": [r[0] for r in over],
                        "record_id_r": [r[1] for r in over],
                        "match_probability": pa.array([r[2] for r in over], pa.float64())})
-    in_pairs = sorted({r for row in over for r in row[:2]})
-    joined, clustering = _clusters_table(in_pairs, scored, judged, threshold)
+    lowest = lowest_probability(threshold)
+    in_pairs = _collect(session.sql(
+        "SELECT record_id, first_seen, last_seen FROM er_input WHERE record_id IN "
+        "(SELECT record_id_l FROM er_pairs_out WHERE match_probability >= ? UNION "
+        "SELECT record_id_r FROM er_pairs_out WHERE match_probability >= ?) "
+        "ORDER BY record_id", args=[lowest, lowest]))
+    records = pa.table({"record_id": [r[0] for r in in_pairs],
+                        "first_seen": [r[1] for r in in_pairs],
+                        "last_seen": [r[2] for r in in_pairs]})
+    joined, clustering = _clusters_table(records, scored, judged, threshold)
     session.createDataFrame(list(zip(*joined.to_pydict().values(), strict=True)),
                             schema=CLUSTER_COLUMNS).createOrReplaceTempView("er_joined")
     backend.table("er_clusters_out", _clusters_sql(SPARK))

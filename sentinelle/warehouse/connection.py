@@ -84,8 +84,10 @@ class Warehouse:
         return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
 
     def scalar(self, sql: str, params: Any = None) -> Any:
-        row = self.execute(sql, params).fetchone()
-        return None if row is None else row[0]
+        # Every row fetched: a result left unfinished (fetchone) blocks the connection's
+        # next relation or registration on DuckDB 2.
+        rows = self.execute(sql, params).fetchall()
+        return rows[0][0] if rows else None
 
     def has_table(self, name: str) -> bool:
         """Whether a table of the main schema exists (temporary tables are not counted)."""

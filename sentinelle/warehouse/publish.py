@@ -132,6 +132,45 @@ class HadoopFiles:
     def delete(self, uri: str) -> None:
         self._fs.delete(self._path(uri), True)
 
+    def mkdirs(self, uri: str) -> None:
+        self._fs.mkdirs(self._path(uri))
+
+    def create_new(self, uri: str, text: str) -> bool:
+        """Write a small text file that must not exist yet; False when it does (a
+        create without overwrite: on HDFS the name node refuses the second of two)."""
+        if self.exists(uri):
+            return False
+        try:
+            stream = self._fs.create(self._path(uri), False)
+        except Exception:  # py4j: FileAlreadyExistsException, created meanwhile
+            return False
+        try:
+            stream.write(bytearray(text.encode("utf-8")))
+        finally:
+            stream.close()
+        return True
+
+    def files(self, uri: str) -> list[str]:
+        """The URIs of the files at or under ``uri``, in name order (none when it does
+        not exist)."""
+        path = self._path(uri)
+        if not self._fs.exists(path):
+            return []
+        if self._fs.getFileStatus(path).isFile():
+            return [uri]
+        found, listing = [], self._fs.listFiles(path, True)
+        while listing.hasNext():
+            found.append(str(listing.next().getPath().toString()))
+        return sorted(found)
+
+    def download(self, uri: str, local: Path) -> None:
+        """Copy the file at ``uri`` to ``local`` on the driver's disk (no checksum file)."""
+        self._fs.copyToLocalFile(False, self._path(uri), self._path(location_uri(local)), True)
+
+    def upload(self, local: Path, uri: str) -> None:
+        """Copy a file or directory of the driver's disk to ``uri``."""
+        self._fs.copyFromLocalFile(False, True, self._path(location_uri(local)), self._path(uri))
+
 
 def current_run(output: str | Path, session: Any | None = None) -> str | None:
     """The id of the run readers of ``output`` should read, or None before the first.

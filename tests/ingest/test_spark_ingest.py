@@ -21,14 +21,15 @@ from typer.testing import CliRunner
 
 from sentinelle.cli import app
 from sentinelle.detect import detect, load_catalogue
-from sentinelle.errors import WarehouseError
+from sentinelle.errors import InputRefused, WarehouseError
 from sentinelle.ingest import ingest_paths, ingest_paths_spark
 from sentinelle.ingest.readers import more_suffixes, stager_for
-from sentinelle.ingest.spark import _Output
+from sentinelle.ingest.spark import _discover, _Output
 from sentinelle.synth import generate_world
 from sentinelle.warehouse import open_warehouse
 from sentinelle.warehouse.engine import SparkEngine
-from tests.conftest import TXN_COLUMNS, txn, write_csv
+from sentinelle.warehouse.publish import HadoopFiles, local_path
+from tests.conftest import TXN_COLUMNS, txn, viewfs_uri, write_csv
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "iso20022"
 ORDER = {"transactions": "source_file_id, source_line",
@@ -234,7 +235,9 @@ def test_a_world_ingested_and_detected_on_spark_scores_as_on_duckdb(
                 assert same, f"det_scores {a[:3]} {col}: {x!r} on DuckDB, {y!r} on Spark"
 
 
-def test_rows_of_a_file_whose_provenance_never_arrived_are_removed(tmp_path: Path) -> None:
+@pytest.mark.spark
+def test_rows_of_a_file_whose_provenance_never_arrived_are_removed(
+        spark: Any, tmp_path: Path) -> None:
     """A process killed while a file's Parquet files were moved into DIR."""
     parts = {"ingest_files": ["file000001-a"], "transactions": ["file000001-b", "file000002-c"],
              "quarantine": ["file000002-d"], "cleaning_notes": ["file000001-e"]}
@@ -242,21 +245,71 @@ def test_rows_of_a_file_whose_provenance_never_arrived_are_removed(tmp_path: Pat
         (tmp_path / f"{name}.parquet").mkdir()
         for f in files:
             (tmp_path / f"{name}.parquet" / f"{f}.parquet").write_bytes(b"")
-    removed = _Output(None, tmp_path, tmp_path, None).roll_back()  # type: ignore[arg-type]
-    assert sorted(p.name for p in removed) == ["file000002-c.parquet", "file000002-d.parquet"]
+    out = _Output(None, HadoopFiles(spark, tmp_path), "", None)  # type: ignore[arg-type]
+    removed = out.roll_back()
+    assert sorted(uri.rsplit("/", 1)[1] for uri in removed) == [
+        "file000002-c.parquet", "file000002-d.parquet"]
     assert sorted(p.name for p in tmp_path.glob("*/*.parquet")) == [
         "file000001-a.parquet", "file000001-b.parquet", "file000001-e.parquet"]
 
 
-def test_a_second_ingest_into_the_same_directory_is_refused(tmp_path: Path) -> None:
+@pytest.mark.spark
+def test_a_second_ingest_into_the_same_directory_is_refused(spark: Any, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "t.csv", [txn(1)])
     out = tmp_path / "out"
     out.mkdir()
     (out / ".ingest.lock").write_text("process 1 since 2024-03-07 10:00:00 UTC\n")
     with pytest.raises(WarehouseError, match="another ingest is writing") as raised:
-        ingest_paths_spark(None, "transactions", [path], out, user="tester")
+        ingest_paths_spark(spark, "transactions", [path], out, user="tester")
     assert raised.value.fix is not None and ".ingest.lock" in raised.value.fix
+    assert raised.value.value == "process 1 since 2024-03-07 10:00:00 UTC"
     assert sorted(p.name for p in out.iterdir()) == [".ingest.lock"]  # nothing else touched
+
+
+@pytest.mark.spark
+def test_ingestion_reads_and_writes_a_file_system_that_is_not_the_drivers_disk(
+        spark: Any, both: dict[str, Any], tmp_path: Path) -> None:
+    """Input files and output on a URI Sentinelle cannot read as a local path:
+    ``viewfs``, Hadoop's mount table, over a local directory (HDFS or S3 need a network
+    this machine has not). Each input is copied to the driver through Hadoop; every file
+    of the output, and the staged rows the executors read, go through Hadoop's
+    FileSystem, as on a cluster. The result is the local output's."""
+    root = viewfs_uri(spark, tmp_path)
+    assert local_path(root) is None
+    (tmp_path / "in").mkdir()
+    files = _files(tmp_path / "in")
+    camt = tmp_path / "in" / files[-1].name
+    camt.write_bytes(files[-1].read_bytes())
+    uris = [f"{root}/in/{f.name}" for f in files]
+    readers = {"stager_for": stager_for(None, None), "more_suffixes": more_suffixes(None)}
+    reports = [r for u in uris for r in ingest_paths_spark(
+        spark, "transactions", [u], root + "/out", user="tester",
+        **readers)]  # type: ignore[arg-type]
+    assert [(r.status, r.read, r.accepted, r.quarantined) for r in reports] == \
+        [(r.status, r.read, r.accepted, r.quarantined) for r in both["spark_reports"]]
+    assert uris[2] in reports[2].message  # the refused file is named by its URI
+    for name in ORDER:
+        _assert_equal(name, both["spark"][name], _parquet_rows(tmp_path / "out", name),
+                      frozenset({"path", "started_at", "finished_at"}))
+    cols, rows = _parquet_rows(tmp_path / "out", "ingest_files")
+    assert [r[cols.index("path")] for r in rows] == [uris[0], uris[1], uris[3]]
+    # Nothing left behind: no lock, no work directory, only the tables.
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        f"{name}.parquet" for name in ORDER)
+
+
+@pytest.mark.spark
+def test_a_folder_on_another_file_system_gives_its_readable_files(
+        spark: Any, tmp_path: Path) -> None:
+    for name in ("b.csv", "notes.txt", "sub/a.parquet", "sub/c.CSV"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("x\n")
+    root = viewfs_uri(spark, tmp_path)
+    assert _discover(spark, [root], frozenset()) == [
+        f"{root}/b.csv", f"{root}/sub/a.parquet", f"{root}/sub/c.CSV"]
+    assert _discover(spark, [f"{root}/notes.txt"], frozenset()) == [f"{root}/notes.txt"]
+    with pytest.raises(InputRefused, match="does not exist"):
+        _discover(spark, [f"{root}/missing"], frozenset())
 
 
 def test_the_engine_setting_chooses_unless_the_command_names_a_warehouse(
@@ -272,3 +325,12 @@ def test_the_engine_setting_chooses_unless_the_command_names_a_warehouse(
     unnamed = runner.invoke(app, ["ingest", "transactions", str(path)])
     assert unnamed.exit_code != 0
     assert "--output" in str(unnamed.exception)
+
+
+def test_duckdb_refuses_a_uri_of_another_file_system(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["ingest", "transactions", "hdfs://nn/exports/t.csv",
+                                      "--db", str(tmp_path / "w.duckdb")])
+    assert result.exit_code != 0
+    assert "hdfs://nn/exports/t.csv is not on this machine" in str(result.exception)
+    assert "--engine spark" in str(result.exception.fix)  # type: ignore[union-attr]
+    assert not (tmp_path / "w.duckdb").exists()  # refused before the warehouse is opened

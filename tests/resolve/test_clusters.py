@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timedelta
 
 import duckdb
 import pytest
@@ -107,8 +108,8 @@ S1, S2, S3 = "sender:A:1", "sender:A:2", "sender:A:3"
      [(R1, S1, 0.85)], {frozenset({R1, S1})}, 0),
     ("one candidate under ONLY_CANDIDATE stays apart",
      [(R1, S1, 0.7)], set(), 0),
-    ("two namesakes under the threshold: neither",
-     [(R1, S1, 0.85), (R1, S2, 0.85)], set(), 0),
+    ("two namesakes under the threshold: neither, left to a person",
+     [(R1, S1, 0.85), (R1, S2, 0.85)], set(), 1),
     ("of two namesakes, the one over the threshold",
      [(R1, S1, 0.85), (R1, S2, 0.92)], {frozenset({R1, S2})}, 0),
     ("of two namesakes over the threshold, the one another agency's tip points to",
@@ -125,3 +126,66 @@ def test_where_a_referral_goes(why: str, pairs, expected: set[frozenset[str]],
     result = cluster([R1, R2, R3, S1, S2, S3], pairs, {}, 0.9)
     assert {g for g in groups(result) if len(g) > 1} == expected, why
     assert result.ambiguous_referrals == ambiguous, why
+
+
+def _day(n: int) -> datetime:
+    return datetime(2024, 1, 1) + timedelta(days=n)
+
+
+# S1 paid from day 0 to day 100; S2 from day 400 to day 500; S3 from day 380 to day 700.
+SEEN = {S1: (_day(0), _day(100)), S2: (_day(400), _day(500)), S3: (_day(380), _day(700))}
+
+
+@pytest.mark.parametrize(("why", "received", "pairs", "expected"), [
+    ("two namesakes under the threshold: the one paying when the tip arrived",
+     {R1: 450}, [(R1, S1, 0.85), (R1, S2, 0.85)], {frozenset({R1, S2})}),
+    ("within six months of the last payment still counts",
+     {R1: 100 + 150}, [(R1, S1, 0.85), (R1, S2, 0.85)], {frozenset({R1, S1})}),
+    ("a month before the first payment counts; the other namesake's long gone",
+     {R1: 400 - 20}, [(R1, S1, 0.85), (R1, S2, 0.85)], {frozenset({R1, S2})}),
+    ("two namesakes alike in every way over the threshold: the date decides",
+     {R1: 50}, [(R1, S1, 0.92), (R1, S2, 0.92)], {frozenset({R1, S1})}),
+    ("both namesakes active when the tip arrived: left to a person",
+     {R1: 450}, [(R1, S2, 0.85), (R1, S3, 0.85)], set()),
+    ("neither active (the tip came long after both): left to a person",
+     {R1: 820 + 200}, [(R1, S1, 0.85), (R1, S2, 0.85)], set()),
+    ("no date known for the tip: left to a person",
+     {}, [(R1, S1, 0.85), (R1, S2, 0.85)], set()),
+    ("a tip whose phone contradicts the active namesake's (under DATED_CANDIDATE): alone",
+     {R1: 450}, [(R1, S1, 0.85), (R1, S2, 0.81)], set()),
+    ("the fields decide before the date: the namesake over the threshold",
+     {R1: 450}, [(R1, S1, 0.92), (R1, S2, 0.85)], {frozenset({R1, S1})}),
+])
+def test_a_tips_date_chooses_among_namesakes_the_fields_cannot_tell_apart(
+        why: str, received: dict[str, int], pairs, expected: set[frozenset[str]]) -> None:
+    seen = {**SEEN, **{r: (_day(d), _day(d)) for r, d in received.items()}}
+    result = cluster([R1, R2, R3, S1, S2, S3], pairs, {}, 0.9, seen)
+    assert {g for g in groups(result) if len(g) > 1} == expected, why
+    by_date = int(bool(expected) and received and pairs[0][2] == pairs[1][2])
+    assert result.placed_by_date == by_date, why
+    assert result.ambiguous_referrals == int(not expected), why
+    assert result.decided_by[R1] == ("tip date" if by_date else "model" if expected
+                                     else "alone"), why
+
+
+def test_every_tip_of_a_referral_cluster_must_fall_in_the_namesakes_activity() -> None:
+    """Two tips about one woman (one phone), at days 20 and 690: S3 (days 380-700) was
+    active at the second only, S1 (0-100) at the first only; S2's span (0-700, two
+    records of hers) holds both."""
+    seen = {S1: (_day(0), _day(100)), S2: (_day(0), _day(700)), S3: (_day(380), _day(700)),
+            R1: (_day(20), _day(20)), R2: (_day(690), _day(690))}
+    pairs = [(R1, R2, 0.99), (R1, S1, 0.85), (R1, S2, 0.85), (R1, S3, 0.85)]
+    result = cluster([R1, R2, S1, S2, S3], pairs, {}, 0.9, seen)
+    assert {g for g in groups(result) if len(g) > 1} == {frozenset({R1, R2, S2})}
+    assert result.placed_by_date == 1
+
+
+def test_a_payment_clusters_span_is_its_records_together() -> None:
+    """S1 and S2 are one man (their own pair): his span runs from S1's first payment to
+    S2's last, so a tip at day 300 is within it; S3's namesake is not (his span starts
+    later and the tip is more than a month before it)."""
+    seen = {S1: (_day(0), _day(100)), S2: (_day(250), _day(280)), S3: (_day(600), _day(700)),
+            R1: (_day(300), _day(300))}
+    pairs = [(S1, S2, 0.97), (R1, S1, 0.85), (R1, S3, 0.85)]
+    result = cluster([R1, S1, S2, S3], pairs, {}, 0.9, seen)
+    assert {g for g in groups(result) if len(g) > 1} == {frozenset({R1, S1, S2})}

@@ -12,6 +12,7 @@ from sentinelle.errors import WarehouseError
 from sentinelle.warehouse import publish
 from sentinelle.warehouse.engine import SparkEngine
 from sentinelle.warehouse.publish import CURRENT, NEXT, current_run, publish_run
+from tests.conftest import viewfs_uri
 
 
 @pytest.mark.parametrize(("location", "uri"), [
@@ -115,12 +116,13 @@ def _read(output: Path, run_id: str, table: str) -> list[tuple[Any, ...]]:
 
 
 @pytest.mark.spark
-@pytest.mark.parametrize("form", ["file URI", "path text", "Path"])
+@pytest.mark.parametrize("form", ["file URI", "path text", "Path", "viewfs URI"])
 def test_a_run_replaces_the_previous_one_on_a_uri_or_a_path(spark: Any, tmp_path: Path,
                                                              form: str) -> None:
     output = tmp_path / "results"
     forms: dict[str, str | Path] = {"file URI": f"file://{output}", "path text": str(output),
-                                    "Path": output}
+                                    "Path": output,
+                                    "viewfs URI": viewfs_uri(spark, tmp_path) + "/results"}
     location = forms[form]
     publish_run(spark, location, "run1", _tables(spark, "first"), _log(spark, "run1"))
     assert current_run(location, spark) == current_run(output) == "run1"
