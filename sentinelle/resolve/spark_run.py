@@ -159,10 +159,10 @@ def _resolve(session: Any, inputs: str | Path, output: str | Path, threshold: fl
         "(SELECT record_id_l FROM er_pairs_out WHERE match_probability >= ? UNION "
         "SELECT record_id_r FROM er_pairs_out WHERE match_probability >= ?) "
         "ORDER BY record_id", args=[lowest, lowest]))
-    records = pa.table({"record_id": [r[0] for r in in_pairs],
-                        "first_seen": [r[1] for r in in_pairs],
-                        "last_seen": [r[2] for r in in_pairs]})
-    joined, clustering = _clusters_table(records, scored, judged, threshold)
+    paired = pa.table({"record_id": [r[0] for r in in_pairs],
+                       "first_seen": [r[1] for r in in_pairs],
+                       "last_seen": [r[2] for r in in_pairs]})
+    joined, clustering = _clusters_table(paired, scored, judged, threshold)
     session.createDataFrame(list(zip(*joined.to_pydict().values(), strict=True)),
                             schema=CLUSTER_COLUMNS).createOrReplaceTempView("er_joined")
     backend.table("er_clusters_out", _clusters_sql(SPARK))
