@@ -116,6 +116,20 @@ TIP_LEAD, TIP_LAG = timedelta(days=30), timedelta(days=183)
 DATED_CANDIDATE = 0.85
 
 
+def cluster_tables(records: pa.Table, pairs: pa.Table,
+                   judgements: dict[tuple[str, str], str], threshold: float) -> Clustering:
+    """``cluster`` over Arrow tables: ``records`` (record_id, first_seen, last_seen) and
+    the model's ``pairs`` (record_id_l, record_id_r, match_probability)."""
+    scored = list(zip(pairs.column("record_id_l").to_pylist(),
+                      pairs.column("record_id_r").to_pylist(),
+                      pairs.column("match_probability").to_pylist(), strict=True))
+    lowest = lowest_probability(threshold)
+    dated = {r for a, b, p in scored if p >= lowest for r in (a, b)}
+    dated.update(r for judged in judgements for r in judged)
+    return cluster(records.column("record_id").to_pylist(), scored, judgements, threshold,
+                   spans(records, dated))
+
+
 def spans(records: pa.Table, among: Iterable[str] | None = None) -> dict[str, Span]:
     """Each record's (first_seen, last_seen) in a table of records, where known: payments
     made, a referral's arrival; only for the records ``among``, if given (a million
@@ -291,5 +305,5 @@ def _active(payments: Span | None, tips: Span) -> bool:
                                      and tips[1] <= payments[1] + TIP_LAG)
 
 
-__all__ = ["NOT_SAME", "SAME", "UNSURE", "Clustering", "Span", "cluster", "lowest_probability",
-           "pair", "spans", "subject_id"]
+__all__ = ["NOT_SAME", "SAME", "UNSURE", "Clustering", "Span", "cluster", "cluster_tables",
+           "lowest_probability", "pair", "spans", "subject_id"]

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import duckdb
 import pyarrow as pa
 
-from sentinelle.resolve.clusters import cluster, lowest_probability, spans
+from sentinelle.resolve.clusters import cluster_tables
 from sentinelle.warehouse.dialect import DUCKDB, Dialect
 
 # Fields compared, in the order of the er_pairs explanation columns.
@@ -380,11 +380,7 @@ def link(records: pa.Table, threshold: float, threads: int = 0) -> Linkage:
     # The clusters `sentinelle resolve` makes with no judgement yet (clusters.py: a
     # referral never bridges two payment clusters), not Splink's connected components.
     ids = records.column("record_id").to_pylist()
-    scored = list(zip(pairs.column("record_id_l").to_pylist(),
-                      pairs.column("record_id_r").to_pylist(),
-                      pairs.column("match_probability").to_pylist(), strict=True))
-    paired = {r for a, b, p in scored if p >= lowest_probability(threshold) for r in (a, b)}
-    joined = cluster(ids, scored, {}, threshold, spans(records, paired)).subjects
+    joined = cluster_tables(records, pairs, {}, threshold).subjects
     clusters = pa.table({"record_id": ids, "cluster_id": [joined[r] for r in ids]})
     lap("clusters")
     return Linkage(pairs, clusters, model, level_labels(model), seconds)

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 import pyarrow as pa
 
 from sentinelle.errors import SentinelleError
-from sentinelle.resolve.clusters import Clustering, cluster, lowest_probability, spans
+from sentinelle.resolve.clusters import Clustering, cluster_tables
 from sentinelle.resolve.linkage import link
 from sentinelle.resolve.records import records_sql
 from sentinelle.settings import SETTINGS
@@ -80,12 +80,7 @@ def _clusters_table(records: pa.Table, pairs: pa.Table,
                     judgements: dict[tuple[str, str], str],
                     threshold: float) -> tuple[pa.Table, Clustering]:
     """``records``: record_id, first_seen and last_seen of every record to cluster."""
-    scored = list(zip(pairs.column("record_id_l").to_pylist(),
-                      pairs.column("record_id_r").to_pylist(),
-                      pairs.column("match_probability").to_pylist(), strict=True))
-    paired = {r for a, b, p in scored if p >= lowest_probability(threshold) for r in (a, b)}
-    result = cluster(records.column("record_id").to_pylist(), scored, judgements, threshold,
-                     spans(records, paired | {r for judged in judgements for r in judged}))
+    result = cluster_tables(records, pairs, judgements, threshold)
     size: dict[str, int] = {}
     for subject in result.subjects.values():
         size[subject] = size.get(subject, 0) + 1
