@@ -106,11 +106,7 @@ class HadoopFiles:
         return None if line is None else str(line)
 
     def write_text(self, uri: str, text: str) -> None:
-        stream = self._fs.create(self._path(uri), True)
-        try:
-            stream.write(bytearray(text.encode("utf-8")))
-        finally:
-            stream.close()
+        _write(self._fs.create(self._path(uri), True), text)
 
     def rename(self, source: str, target: str) -> bool:
         return bool(self._fs.rename(self._path(source), self._path(target)))
@@ -144,10 +140,7 @@ class HadoopFiles:
             stream = self._fs.create(self._path(uri), False)
         except Exception:  # py4j: FileAlreadyExistsException, created meanwhile
             return False
-        try:
-            stream.write(bytearray(text.encode("utf-8")))
-        finally:
-            stream.close()
+        _write(stream, text)
         return True
 
     def files(self, uri: str) -> list[str]:
@@ -170,6 +163,14 @@ class HadoopFiles:
     def upload(self, local: Path, uri: str) -> None:
         """Copy a file or directory of the driver's disk to ``uri``."""
         self._fs.copyFromLocalFile(False, True, self._path(location_uri(local)), self._path(uri))
+
+
+def _write(stream: Any, text: str) -> None:
+    """Write ``text`` to a Hadoop output stream, and close it."""
+    try:
+        stream.write(bytearray(text.encode("utf-8")))
+    finally:
+        stream.close()
 
 
 def current_run(output: str | Path, session: Any | None = None) -> str | None:
