@@ -36,6 +36,7 @@ BLOCKING: tuple[tuple[str, ...], ...] = (
     ("name_key", "counterparties"),   # a sender registered twice, paying the same payee
     ("surname", "birth_date"),        # a typo in the given name
     ("given", "birth_date"),          # a typo in the surname
+    ("near",),                        # a referral's name one slip from a record's (records.py)
 )
 # Rules that pair a referral with any record, never two payment records: one common
 # name in one country gathers hundreds of payment records (702 at a million records: 22.9
@@ -44,7 +45,7 @@ BLOCKING: tuple[tuple[str, ...], ...] = (
 # birth date, and share a payee (the rule after it: 11 thousand pairs at a million).
 WITH_A_REFERRAL = {("name_key", "country")}
 # List columns: two records are paired where any one element agrees.
-LISTS = ("counterparties",)
+LISTS = ("counterparties", "near")
 
 # Rules that are (nearly) only ever true of the same person, for the prior: how many
 # random pairs match. Recall is what share of true pairs we believe they catch.
@@ -118,6 +119,14 @@ HOUSEHOLD = ("kind_l = 'beneficiary' AND kind_r = 'beneficiary' AND phone_l = ph
 # last (a sender who registers again stops using the old number; the day of the switch
 # may hold both).
 OVERLAP = ("greatest(first_seen_l, first_seen_r) < least(last_seen_l, last_seen_r)")
+
+# A pair agrees on an identifier -- the phone, the email, the account, or the birth date
+# exactly or one typo apart -- not only on a name and a country: er_pairs.on_identifier.
+# Two referrals are joined directly only on one (clusters.py). Splink numbers a field's
+# levels from the most specific, len(M[field]) - 1, down to its "else", 0.
+ON_IDENTIFIER = " OR ".join(
+    [f"gamma_{f} = {len(M[f]) - 1}" for f in ("phone", "email", "account")]
+    + [f"gamma_birth_date >= {len(M['birth_date']) - 2}"])
 
 U_MAX_PAIRS = 1_000_000
 SEED = 20240607
@@ -458,7 +467,8 @@ def pairs_sql(predicted: str) -> str:
     rules = " ".join(f"WHEN '{i}' THEN '{'+'.join(cols)}'" for i, cols in enumerate(BLOCKING))
     return f"""
         SELECT record_id_l, record_id_r, match_probability, match_weight, {weights},
-               CASE match_key {rules} END AS blocked_on
+               CASE match_key {rules} END AS blocked_on,
+               ({ON_IDENTIFIER}) AS on_identifier
         FROM {predicted}
         ORDER BY record_id_l, record_id_r"""
 

@@ -3,7 +3,10 @@
     python -m sentinelle.resolve.measure OUT SCALE SEED [SEED…]
 
 generates each world under OUT, ingests it, resolves it and prints one line of figures per
-world (docs/resolve.md quotes them).
+world (docs/resolve.md quotes them): pairwise and B-cubed precision and recall, the
+adjusted Rand index, how many true pairs hold a tip with only a name among namesakes
+(``quality.name_only_tips``: no field says which namesake it is about) and the recall
+over the other true pairs.
 """
 
 from __future__ import annotations
@@ -11,11 +14,21 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from sentinelle.resolve.quality import ClusterQuality, cluster_quality, world_truth
+from sentinelle.resolve.quality import (
+    TIP_FIELDS,
+    ClusterQuality,
+    cluster_quality,
+    name_only_tips,
+    recall_without,
+    world_truth,
+)
 from sentinelle.resolve.run import resolve
 
 
-def measure_world(out: Path, scale: float, seed: int, threads: int = 2) -> ClusterQuality:
+def measure_world(out: Path, scale: float, seed: int, threads: int = 2
+                  ) -> tuple[ClusterQuality, int, float]:
+    """The clusters' quality, the true pairs holding a name-only tip, and the recall over
+    the other true pairs."""
     from sentinelle.ingest import ingest_paths
     from sentinelle.synth import generate_world
     from sentinelle.warehouse import open_warehouse
@@ -29,17 +42,21 @@ def measure_world(out: Path, scale: float, seed: int, threads: int = 2) -> Clust
         predicted = dict(wh.execute("SELECT record_id, subject_id FROM er_clusters").fetchall())
         records = {r: (k, i) for r, k, i in
                    wh.execute("SELECT record_id, kind, source_id FROM er_records").fetchall()}
-    return cluster_quality(predicted, world_truth(world, records))
+        fields = wh.con.sql(f"SELECT {', '.join(TIP_FIELDS)} FROM er_records").to_arrow_table()
+    truth = world_truth(world, records)
+    held, recall = recall_without(predicted, truth, name_only_tips(fields.to_pylist(), truth))
+    return cluster_quality(predicted, truth), held, recall
 
 
 def main(argv: list[str]) -> None:
     out, scale, seeds = Path(argv[0]), float(argv[1]), [int(s) for s in argv[2:]]
-    print("scale seed records true_pairs pairwise_P pairwise_R bcubed_P bcubed_R ARI")
+    print("scale seed records true_pairs pairwise_P pairwise_R bcubed_P bcubed_R ARI "
+          "name_only_tip_pairs recall_other_pairs")
     for seed in seeds:
-        q = measure_world(out, scale, seed)
+        q, held, recall = measure_world(out, scale, seed)
         print(f"{scale} {seed} {q.records} {q.true_pairs} {q.pairwise_precision:.3f} "
               f"{q.pairwise_recall:.3f} {q.bcubed_precision:.4f} {q.bcubed_recall:.4f} "
-              f"{q.adjusted_rand:.3f}")
+              f"{q.adjusted_rand:.3f} {held} {recall:.3f}")
 
 
 if __name__ == "__main__":

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # truth.csv's side → the record kind.
 _KIND = {"sender": "sender", "beneficiary": "beneficiary", "referral": "referral"}
@@ -70,3 +72,65 @@ def world_truth(world: Path, records: dict[str, tuple[str, str]]) -> dict[str, s
         person = {(_KIND[row["side"]], row["party_id"]): row["person_id"]
                   for row in csv.DictReader(fh) if row["side"] in _KIND}
     return {rid: person[key] for rid, key in records.items() if key in person}
+
+
+# The fields of a record ``name_only_tips`` reads (er_records' columns).
+TIP_FIELDS = ("record_id", "kind", "surname", "given", "birth_date", "phone", "email",
+              "account", "country", "side")
+
+
+def name_only_tips(records: Iterable[Mapping[str, Any]], truth: dict[str, str]) -> set[str]:
+    """The referrals no field can place: a tip whose only clue is a name that another
+    person's payment record in its country also carries.
+
+    Such a tip carries no phone, email or account; its birth date, if any, is on none of
+    its person's payment records (a payee's record has none); and a payment record of
+    another person in the tip's country, on the tip's side where it names one, has its
+    surname and its given name (or that name's initial, or none), with no birth date
+    that contradicts the tip's. Which of the
+    namesakes it is about, nothing in the records says: an upper bound on recall for any
+    resolver that does not guess. ``records``: er_records rows (at least TIP_FIELDS);
+    ``truth``: record → person, as ``world_truth`` gives."""
+    rows = [r for r in records if r["record_id"] in truth]
+    paid: dict[tuple[Any, Any], list[Mapping[str, Any]]] = {}
+    dates: dict[str, set[str]] = {}
+    for r in rows:
+        if r["kind"] != "referral":
+            paid.setdefault((r["country"], r["surname"]), []).append(r)
+            if r["birth_date"]:
+                dates.setdefault(truth[r["record_id"]], set()).add(r["birth_date"])
+    out = set()
+    for tip in rows:
+        if (tip["kind"] != "referral" or tip["surname"] is None or tip["phone"]
+                or tip["email"] or tip["account"]):
+            continue
+        person, born, given = truth[tip["record_id"]], tip["birth_date"], tip["given"] or ""
+        if born and born in dates.get(person, ()):
+            continue
+        if any(truth[o["record_id"]] != person
+               and tip["side"] in (None, o["kind"])
+               and (not given or o["given"] == given
+                    or (len(given) == 1 and (o["given"] or "").startswith(given)))
+               and not (born and o["birth_date"] and o["birth_date"] != born)
+               for o in paid.get((tip["country"], tip["surname"]), ())):
+            out.add(tip["record_id"])
+    return out
+
+
+def recall_without(predicted: dict[str, str], truth: dict[str, str],
+                   left_out: set[str]) -> tuple[int, float]:
+    """How many true pairs hold one of the records ``left_out``, and the pairwise recall
+    over the other true pairs."""
+    people: dict[str, list[str]] = {}
+    for r in sorted(set(predicted) & set(truth)):
+        people.setdefault(truth[r], []).append(r)
+    held = found = total = 0
+    for members in people.values():
+        for i, a in enumerate(members):
+            for b in members[i + 1:]:
+                if a in left_out or b in left_out:
+                    held += 1
+                    continue
+                total += 1
+                found += predicted[a] == predicted[b]
+    return held, found / total if total else 1.0

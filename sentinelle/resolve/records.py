@@ -37,6 +37,9 @@ COLUMNS: dict[str, str] = {
             "subject's role's side (a buyer pays, a facilitator is paid), none if unknown",
     "first_seen": "when the party's first payment was made; for a referral, when it arrived",
     "last_seen": "when the party's last payment was made; for a referral, when it arrived",
+    "near": "for a referral whose name nobody in its country's payments carries, its own id "
+            "and the ids of the records one slip from that name there (a mistyped name); "
+            "for those records, their own id; none otherwise (a blocking rule reads it)",
 }
 
 
@@ -153,18 +156,65 @@ def records_sql(dialect: Dialect = DUCKDB) -> str:
     return f"""
         WITH edges AS ({_edges_sql()}),
         raw AS ({union}),
-        words AS (SELECT *, {d.words("name")} AS tokens FROM raw)
-        SELECT record_id, kind, source, source_id, name,
-               nullif({d.join_words(d.sorted_list("tokens"))}, '') AS name_key,
-               surname,
-               nullif({d.join_words(d.without("tokens", "surname"))}, '') AS given,
-               birth_date, left(birth_date, 4) AS birth_year,
-               phone, email,
-               -- An e-wallet numbered by its phone says nothing the phone does not:
-               -- compared as well, it would count one fact twice.
-               CASE WHEN right({d.regex_replace_all("account", "[^0-9]", "")}, 9)
-                         = right(phone, 9) THEN NULL ELSE account END AS account,
-               country, counterparties, nullif(strangers, {d.text_list()}) AS strangers,
-               side, first_seen, last_seen
-        FROM words
-        ORDER BY record_id"""
+        words AS (SELECT *, {d.words("name")} AS tokens FROM raw),
+        keyed AS (
+            SELECT record_id, kind, source, source_id, name,
+                   nullif({d.join_words(d.sorted_list("tokens"))}, '') AS name_key,
+                   surname,
+                   nullif({d.join_words(d.without("tokens", "surname"))}, '') AS given,
+                   birth_date, left(birth_date, 4) AS birth_year,
+                   phone, email,
+                   -- An e-wallet numbered by its phone says nothing the phone does not:
+                   -- compared as well, it would count one fact twice.
+                   CASE WHEN right({d.regex_replace_all("account", "[^0-9]", "")}, 9)
+                             = right(phone, 9) THEN NULL ELSE account END AS account,
+                   country, counterparties, nullif(strangers, {d.text_list()}) AS strangers,
+                   side, first_seen, last_seen
+            FROM words),
+        {_near_sql(d)}
+        SELECT keyed.*, near.near
+        FROM keyed LEFT JOIN near ON near.record_id = keyed.record_id
+        ORDER BY keyed.record_id"""
+
+
+def _near_sql(d: Dialect) -> str:
+    """The ``near`` lists (see COLUMNS), as common table expressions over ``keyed``.
+
+    A referral's name that nobody in its country's payments carries is likely mistyped
+    ("errlinda mendoza", "lrs nielsen"): it is looked for one slip away among the
+    country's distinct names (two names one slip apart share a spelling one letter
+    shorter: ``spellings``). Only such names are looked for: a name the payments carry
+    blocks with its namesakes already (name key and country), and looking one slip away
+    from every tip's name would pair each "maria santos" with every "mario santos"."""
+    return f"""
+        names AS (SELECT DISTINCT country, name_key FROM keyed
+                  WHERE name_key IS NOT NULL AND country IS NOT NULL),
+        paid AS (SELECT DISTINCT country, name_key FROM keyed
+                 WHERE kind <> 'referral' AND name_key IS NOT NULL),
+        unseen AS (
+            SELECT DISTINCT k.country, k.name_key FROM keyed k
+            LEFT JOIN paid p ON p.country = k.country AND p.name_key = k.name_key
+            WHERE k.kind = 'referral' AND k.name_key IS NOT NULL
+              AND k.country IS NOT NULL AND p.name_key IS NULL),
+        unseen_spelt AS (SELECT country, name_key,
+                                {d.each(d.spellings("name_key"))} AS spelling FROM unseen),
+        names_spelt AS (SELECT country, name_key,
+                               {d.each(d.spellings("name_key"))} AS spelling FROM names),
+        close_names AS (
+            SELECT DISTINCT u.country, u.name_key, n.name_key AS other
+            FROM unseen_spelt u JOIN names_spelt n
+              ON n.country = u.country AND n.spelling = u.spelling
+            WHERE n.name_key <> u.name_key
+              AND {d.edit_distance("u.name_key", "n.name_key")} <= 1),
+        close_records AS (
+            SELECT k.record_id, o.record_id AS other
+            FROM keyed k
+            JOIN close_names c ON c.country = k.country AND c.name_key = k.name_key
+            JOIN keyed o ON o.country = c.country AND o.name_key = c.other
+            WHERE k.kind = 'referral'),
+        near AS (
+            SELECT record_id, {d.sorted_distinct_list("other")} AS near FROM (
+                SELECT record_id, other FROM close_records
+                UNION ALL SELECT record_id, record_id AS other FROM close_records
+                UNION ALL SELECT other AS record_id, other FROM close_records) linked
+            GROUP BY record_id),"""

@@ -60,12 +60,12 @@ def reference_records(path: Path = FAKE_1000) -> tuple[pa.Table, dict[str, str]]
                 "birth_date": birth, "birth_year": birth[:4] if birth else None,
                 "phone": None, "email": email.lower() if email else None,
                 "account": None, "country": None, "counterparties": None, "strangers": None,
-                "side": None, "first_seen": None, "last_seen": None,
+                "side": None, "first_seen": None, "last_seen": None, "near": None,
             }
             for column in COLUMNS:
                 rows[column].append(values[column])
             truth[record_id] = row["cluster"]
-    lists = ("counterparties", "strangers")
+    lists = ("counterparties", "strangers", "near")
     types = {c: pa.list_(pa.string()) for c in lists} | {
         c: pa.timestamp("us") for c in ("first_seen", "last_seen")}
     table = pa.table({c: pa.array(v, type=types.get(c, pa.string()))

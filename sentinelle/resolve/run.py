@@ -174,8 +174,8 @@ def recluster(wh: Warehouse, judgements: dict[tuple[str, str], str],
     reader = wh.con.cursor()  # a connection of its own, so no pending result is in the way
     records = reader.sql("SELECT record_id, first_seen, last_seen FROM er_records"
                          ).to_arrow_table()
-    pairs = reader.sql("SELECT record_id_l, record_id_r, match_probability FROM er_pairs"
-                       ).to_arrow_table()
+    pairs = reader.sql("SELECT record_id_l, record_id_r, match_probability, on_identifier "
+                       "FROM er_pairs").to_arrow_table()
     reader.close()
     clusters, clustering = _clusters_table(records, pairs, judgements, threshold)
     wh.con.register("er_clusters_view", clusters)

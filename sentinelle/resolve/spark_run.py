@@ -148,11 +148,12 @@ def _resolve(session: Any, inputs: str | Path, output: str | Path, threshold: fl
     # probable down, which connected components on Spark would not do. Every record in
     # no such pair is a subject of its own, made on Spark.
     over = _collect(session.sql(
-        "SELECT record_id_l, record_id_r, match_probability FROM er_pairs_out "
+        "SELECT record_id_l, record_id_r, match_probability, on_identifier FROM er_pairs_out "
         "WHERE match_probability >= ?", args=[lowest_probability(threshold)]))
     scored = pa.table({"record_id_l": [r[0] for r in over],
                        "record_id_r": [r[1] for r in over],
-                       "match_probability": pa.array([r[2] for r in over], pa.float64())})
+                       "match_probability": pa.array([r[2] for r in over], pa.float64()),
+                       "on_identifier": pa.array([r[3] for r in over], pa.bool_())})
     lowest = lowest_probability(threshold)
     in_pairs = _collect(session.sql(
         "SELECT record_id, first_seen, last_seen FROM er_input WHERE record_id IN "

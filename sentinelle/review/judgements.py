@@ -58,7 +58,9 @@ def uncertain_pairs(session: Session, view: WarehouseView, user: User, *,
                     limit: int = 50, offset: int = 0,
                     ip: str | None = None) -> dict[str, Any]:
     """The pairs in the review band that nobody has judged, the most uncertain first
-    (closest to the threshold), with both records' names."""
+    (closest to the threshold), with both records' names; and the pairs over the band
+    that clustering kept apart (a tip matching two namesakes joins one of them only; two
+    tips sharing only a name are not joined directly), which only a person can settle."""
     access.require(user, "judge_records")
     _require_resolution(view)
     judged = effective(session)
@@ -73,9 +75,10 @@ def uncertain_pairs(session: Session, view: WarehouseView, user: User, *,
            JOIN er_records r ON r.record_id = p.record_id_r
            LEFT JOIN er_clusters cl ON cl.record_id = p.record_id_l
            LEFT JOIN er_clusters cr ON cr.record_id = p.record_id_r
-           WHERE p.match_probability >= ? AND p.match_probability < ?
+           WHERE (p.match_probability >= ? AND p.match_probability < ?)
+              OR (p.match_probability >= ? AND cl.subject_id <> cr.subject_id)
            ORDER BY abs(p.match_probability - ?), p.record_id_l, p.record_id_r""",
-        [low, high, threshold])
+        [low, high, high, threshold])
     waiting = [r for r in rows if (r["record_id_l"], r["record_id_r"]) not in judged]
     audit.record(session, action="view_pairs", user=user, ip=ip,
                  detail={"offset": offset, "limit": limit})

@@ -70,6 +70,8 @@ class Dialect(Protocol):
     def lists_overlap(self, a_expr: str, b_expr: str) -> str: ...
     def edit_distance(self, a_expr: str, b_expr: str) -> str: ...
     def jaro_winkler(self, a_expr: str, b_expr: str) -> str: ...
+    def spellings(self, expr: str) -> str: ...
+    def each(self, list_expr: str) -> str: ...
 
 
 class DuckDBDialect:
@@ -246,6 +248,17 @@ class DuckDBDialect:
         (Splink's jar) counts transpositions otherwise on some texts ("reyes cruz" and
         "cruz reyes": 0.475 here, 0.517 there): compare it to a threshold only."""
         return f"jaro_winkler_similarity({a_expr}, {b_expr})"
+
+    def spellings(self, expr: str) -> str:
+        """A text and each text one letter shorter (the letter at 1, 2, ... dropped): two
+        texts one slip apart (a letter dropped, added, changed or two swapped) share one
+        of them."""
+        return (f"list_append(list_transform(range(1, length({expr}) + 1), lambda i: "
+                f"substr({expr}, 1, i - 1) || substr({expr}, i + 1)), {expr})")
+
+    def each(self, list_expr: str) -> str:
+        """In a SELECT list: one row per element of the list (none for an empty list)."""
+        return f"unnest({list_expr})"
 
 
 DUCKDB = DuckDBDialect()

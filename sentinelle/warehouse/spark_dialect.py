@@ -295,5 +295,14 @@ class SparkDialect:
                 f"WHEN {a_expr} = '' OR {b_expr} = '' THEN CAST(0 AS DOUBLE) "
                 f"ELSE jaro_winkler({a_expr}, {b_expr}) END")
 
+    def spellings(self, expr: str) -> str:
+        # sequence(1, 0) counts down on Spark: an empty text has no shorter spelling.
+        return (f"concat(CASE WHEN length({expr}) > 0 THEN transform(sequence(1, "
+                f"length({expr})), i -> concat(substring({expr}, 1, i - 1), "
+                f"substring({expr}, i + 1))) ELSE array() END, array({expr}))")
+
+    def each(self, list_expr: str) -> str:
+        return f"explode({list_expr})"
+
 
 SPARK: Dialect = SparkDialect()

@@ -272,7 +272,7 @@ def resolution_pairs(auth: SignedIn, session: DB, view: Warehouse,
                      limit: Annotated[int, Query(ge=1, le=500)] = 50,
                      offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> dict[str, Any]:
     """The pairs of records the model is unsure of and nobody has judged, the most
-    uncertain first."""
+    uncertain first, and those over the review band that clustering kept apart."""
     return judgements.uncertain_pairs(session, view, auth.user, limit=limit, offset=offset,
                                       ip=auth.ip)
 

@@ -189,3 +189,41 @@ def test_a_payment_clusters_span_is_its_records_together() -> None:
     pairs = [(S1, S2, 0.97), (R1, S1, 0.85), (R1, S3, 0.85)]
     result = cluster([R1, S1, S2, S3], pairs, {}, 0.9, seen)
     assert {g for g in groups(result) if len(g) > 1} == {frozenset({R1, S1, S2})}
+
+
+def test_two_tips_sharing_only_a_name_are_not_joined_directly() -> None:
+    """R1 and R2 name "james smith" in one country, nothing else in common (``named``):
+    each goes with the namesake it matches on its own, here S1 by its phone and S2 by its
+    birth date, not both with the first. With an identifier in common they are joined."""
+    pairs = [(R1, R2, 0.99), (R1, S1, 0.999), (R2, S2, 0.97)]
+    apart = cluster([R1, R2, S1, S2], pairs, {}, 0.9, named={pair(R1, R2)})
+    assert {g for g in groups(apart) if len(g) > 1} == {frozenset({R1, S1}),
+                                                         frozenset({R2, S2})}
+    together = cluster([R1, R2, S1, S2], pairs, {}, 0.9)
+    assert {g for g in groups(together) if len(g) > 1} == {frozenset({R1, R2, S1})}
+    # A person's judgement still joins them.
+    judged = cluster([R1, R2, S1, S2], pairs, {pair(R1, R2): SAME}, 0.9, named={pair(R1, R2)})
+    assert frozenset({R1, R2, S1}) <= max(groups(judged), key=len)
+
+
+def test_cluster_tables_reads_which_referral_pairs_agree_on_an_identifier() -> None:
+    import pyarrow as pa
+
+    from sentinelle.resolve.clusters import cluster_tables
+
+    records = pa.table({"record_id": [R1, R2, S1, S2], "first_seen": [None] * 4,
+                        "last_seen": [None] * 4}, schema=pa.schema([
+                            ("record_id", pa.string()), ("first_seen", pa.timestamp("us")),
+                            ("last_seen", pa.timestamp("us"))]))
+    rows = [(R2, R1, 0.99), (R1, S1, 0.999), (R2, S2, 0.97)]
+
+    def grouped(on_identifier: list[bool]) -> set[frozenset[str]]:
+        pairs = pa.table({"record_id_l": [a for a, _, _ in rows],
+                          "record_id_r": [b for _, b, _ in rows],
+                          "match_probability": [p for _, _, p in rows],
+                          "on_identifier": on_identifier})
+        result = cluster_tables(records, pairs, {}, 0.9)
+        return {g for g in groups(result) if len(g) > 1}
+
+    assert grouped([False, True, True]) == {frozenset({R1, S1}), frozenset({R2, S2})}
+    assert grouped([True, True, True]) == {frozenset({R1, R2, S1})}

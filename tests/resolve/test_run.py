@@ -14,6 +14,7 @@ from sentinelle.cli import app
 from sentinelle.errors import SettingsError
 from sentinelle.ingest import ingest_paths
 from sentinelle.resolve import cluster_quality, resolve, world_truth
+from sentinelle.resolve.linkage import M
 from sentinelle.settings import resolve as resolve_settings
 from sentinelle.synth import generate_world
 from sentinelle.warehouse import Warehouse, open_warehouse
@@ -31,6 +32,7 @@ PAIRS_PER_RECORD = 1.0
 
 KNOWN = "referral:Interpol:IP-TEST-1"
 NOBODY = "referral:Interpol:IP-TEST-2"
+MISTYPED = "referral:Interpol:IP-TEST-3"
 
 
 def _a_sender(world: Path) -> dict[str, str]:
@@ -56,6 +58,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict
         referral(2, referral_id="IP-TEST-2", source="Interpol", subject_name="Zebulon "
                  "Quartermaine", subject_birth_date="1933-01-01", subject_email="",
                  subject_phone="+33699999999", subject_country="FR"),
+        # The sender's name with a letter of the surname doubled, and nothing else.
+        referral(3, referral_id="IP-TEST-3", source="Interpol",
+                 subject_name=f"{first} {last[:2]}{last[1:]}", subject_birth_date="",
+                 subject_email="", subject_phone="", subject_country=sender["sender_country"]),
     ])
     db = folder / "w.duckdb"
     with open_warehouse(db, memory_limit="1GB", threads=2) as wh:
@@ -96,15 +102,46 @@ def test_the_same_man_under_a_misspelt_reversed_name_is_one_subject_with_reasons
     assert label != "missing" and "other" not in label.lower() and "exact" not in label.lower()
 
 
+def test_a_mistyped_name_nobody_carries_is_looked_for_one_slip_away(
+        world: tuple[Path, dict[str, str]]) -> None:
+    """The tip names the sender with a letter doubled, and carries no other field: no
+    payment record has that name, so it is paired with the names one slip from it."""
+    folder, sender = world
+    sender_id = f"sender:{sender['provider']}:{sender['sender_id']}"
+    with _open(folder) as wh:
+        near = dict(wh.execute("SELECT record_id, near FROM er_records WHERE record_id IN "
+                               "(?, ?)", [sender_id, MISTYPED]).fetchall())
+        pair = wh.execute("""
+            SELECT p.blocked_on, n.label FROM er_pairs p
+            JOIN er_levels n ON n.field = 'name' AND n.gamma = p.gamma_name
+            WHERE ? IN (record_id_l, record_id_r) AND ? IN (record_id_l, record_id_r)""",
+                          [sender_id, MISTYPED]).fetchall()
+        unseen = wh.scalar("SELECT count(*) FROM er_records WHERE kind <> 'referral' "
+                           "AND near IS NOT NULL AND NOT list_contains(near, record_id)")
+    assert sender_id in near[MISTYPED] and MISTYPED in near[MISTYPED]
+    assert near[sender_id] == [sender_id]
+    assert pair == [("near", "one letter apart")]
+    assert unseen == 0  # a payment record's list is only ever its own id
+
+
 def test_different_people_stay_apart(world: tuple[Path, dict[str, str]]) -> None:
-    with _open(world[0]) as wh:
+    folder = world[0]
+    with _open(folder) as wh:
         alone = wh.scalar("SELECT cluster_size FROM er_clusters WHERE record_id = ?", [NOBODY])
-        # One household's phone shared by two people with different names is not a merge.
-        merged_households = wh.scalar("""
-            SELECT count(*) FROM er_pairs
-            WHERE gamma_phone = 1 AND gamma_name = 0 AND match_probability >= 0.9""")
+        # A household's phone shared by two people under other names is no merge (a
+        # facilitator collecting under a relative's name is: the truth tells them apart).
+        shared = wh.execute(f"""
+            SELECT record_id_l, record_id_r FROM er_pairs
+            WHERE gamma_phone = {len(M["phone"]) - 1} -- the same phone
+              AND gamma_name IN (0, {len(M["name"]) - 3}) -- other given names
+              AND match_probability >= 0.9""").fetchall()
+        records = {r: (k, i) for r, k, i in
+                   wh.execute("SELECT record_id, kind, source_id FROM er_records").fetchall()}
+    truth = world_truth(folder / "w", records)
     assert alone == 1
-    assert merged_households == 0
+    assert shared, "a facilitator's relatives' names are merged on her phone"
+    assert [(a, b) for a, b in shared if a in truth and b in truth
+            and truth[a] != truth[b]] == []
 
 
 def test_subject_ids_are_stable_across_runs(world: tuple[Path, dict[str, str]],

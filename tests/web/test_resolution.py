@@ -31,7 +31,9 @@ def test_the_list_holds_the_uncertain_pairs_most_uncertain_first(ana: Client) ->
     assert data["total"] > 0, "no pair in the review band on this world"
     low, high = data["band"]
     pairs = data["pairs"]
-    assert all(low <= p["match_probability"] < high for p in pairs)
+    # The band, and the pairs over it that clustering kept apart (tips among namesakes).
+    assert all(low <= p["match_probability"] < high
+               or (p["match_probability"] >= high and not p["together"]) for p in pairs)
     distance = [abs(p["match_probability"] - data["threshold"]) for p in pairs]
     assert distance == sorted(distance)
     page = ana.get("/resolution")
@@ -137,3 +139,28 @@ def test_judgements_change_the_subjects_at_the_next_clustering(
         subjects = dict(wh.execute("SELECT record_id, subject_id FROM er_clusters "
                                    "WHERE record_id IN (?, ?)", [a, b]).fetchall())
     assert subjects[a] != subjects[b]
+
+
+def test_a_pair_over_the_band_that_clustering_kept_apart_is_listed(
+        resolved: dict, tmp_path: Path) -> None:
+    """A pair the model scores over the band whose records are in two subjects (a tip
+    among namesakes joins one only) is for a person to settle: it is listed."""
+    db = tmp_path / "apart.duckdb"
+    shutil.copy(resolved["db"], db)
+    with open_warehouse(db) as wh:
+        a, b = wh.execute("""SELECT record_id_l, record_id_r FROM er_pairs
+                             WHERE match_probability >= 0.99
+                             ORDER BY record_id_l, record_id_r LIMIT 1""").fetchall()[0]
+        # As clustering leaves such a pair: b in a subject of its own.
+        wh.execute("UPDATE er_clusters SET subject_id = 'subj-apart' WHERE record_id = ?", [b])
+    client = make_site(tmp_path, db).client("ana")
+    pairs: list[dict] = []
+    while True:
+        data = client.get("/api/resolution/pairs",
+                          params={"limit": 500, "offset": len(pairs)}).json()
+        pairs += data["pairs"]
+        if len(pairs) >= data["total"]:
+            break
+    listed = {(p["record_id_l"], p["record_id_r"]): p for p in pairs}
+    assert (a, b) in listed and listed[(a, b)]["together"] is False
+    assert not any(p["match_probability"] >= 0.99 and p["together"] for p in pairs)
