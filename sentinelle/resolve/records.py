@@ -217,4 +217,4 @@ def _near_sql(d: Dialect) -> str:
                 SELECT record_id, other FROM close_records
                 UNION ALL SELECT record_id, record_id AS other FROM close_records
                 UNION ALL SELECT other AS record_id, other FROM close_records) linked
-            GROUP BY record_id),"""
+            GROUP BY record_id)"""
