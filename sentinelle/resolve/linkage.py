@@ -465,7 +465,7 @@ def train_and_score(backend: Backend, lap: Callable[[str], None]) -> tuple[Any, 
         if _pair_count(backend, "er_train", cols) >= EM_MIN_PAIRS:
             trainer.training.estimate_parameters_using_expectation_maximisation(rule)
     lap("training: m (EM)")
-    model = _with_counted_u(_floored(trainer.misc.save_model_to_json()),
+    model = _with_counted_u(_unobserved_u(_floored(trainer.misc.save_model_to_json())),
                             _counted_u(backend, "er_input"))
     linker = Linker("er_input", model, backend.api(), set_up_basic_logging=False)
     linker.training.estimate_probability_two_random_records_match(
@@ -575,6 +575,24 @@ def _with_counted_u(model: dict[str, Any], u: dict[str, list[float]]) -> dict[st
         for level, share in zip(real, shares, strict=False):
             level["u_probability"] = share
             level["fix_u_probability"] = True
+    return model
+
+
+def _unobserved_u(model: dict[str, Any]) -> dict[str, Any]:
+    """The model with a u for each level of a learnt field (LEARNT) the sampled pairs
+    never met: one pair in the sample's U_MAX_PAIRS, as rare as the sample can tell.
+    Left without one, Splink gives the level a default u (about 0.09 for a name's) that
+    counts agreeing against a match: "s harris" and "shane harris", born the same day,
+    scored 0.002 at a million records, where the sample holds a handful of referrals and
+    no initial. The counterparties' levels the sample never meets keep Splink's default:
+    two namesakes paying one popular payee are not rare at a million records, and one in
+    a million made 630 such pairs of senders matches there (docs/resolve.md)."""
+    for comparison in model["comparisons"]:
+        if comparison["output_column_name"] not in LEARNT:
+            continue
+        for level in comparison["comparison_levels"]:
+            if not level.get("is_null_level") and level.get("u_probability") is None:
+                level["u_probability"] = 1 / U_MAX_PAIRS
     return model
 
 
