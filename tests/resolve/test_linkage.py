@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -195,3 +196,30 @@ def test_u_of_a_shared_phone_and_of_each_kind_of_pair_is_counted_on_every_record
     # b1); of unknown role (r2 with the 4 payment records); two senders paying together
     # (s1, s2); one after the other (s1-s3, s2-s3); the rest (each sender with b1).
     assert u["kinds"] == pytest.approx([c / pairs for c in (1, 3, 1, 4, 1, 2, 3)])
+
+
+def test_a_name_level_the_sample_never_met_is_rare_not_splinks_default(
+        world: Path) -> None:
+    """A u the sampled pairs never show would fall back on Splink's default (about 0.09
+    for a name level) and count agreeing against a match: each learnt field's level gets
+    one pair in the sample instead; the counterparties' levels are left as they were."""
+    from sentinelle.resolve.linkage import U_MAX_PAIRS, _unobserved_u
+
+    def level(u: float | None) -> dict[str, Any]:
+        return {"label_for_charts": "x", "m_probability": 0.1, "u_probability": u}
+
+    model = {"comparisons": [
+        {"output_column_name": "name",
+         "comparison_levels": [{"is_null_level": True}, level(None), level(0.5)]},
+        {"output_column_name": "counterparties", "comparison_levels": [level(None)]}]}
+    out = _unobserved_u(model)
+    name, counterparties = out["comparisons"]
+    assert [lv.get("u_probability") for lv in name["comparison_levels"]] == [
+        None, 1 / U_MAX_PAIRS, 0.5]
+    assert counterparties["comparison_levels"][0]["u_probability"] is None
+    # In a trained model every name level has a u of its own.
+    with _open(world) as wh:
+        trained = json.loads(wh.scalar("SELECT model FROM er_runs ORDER BY run_id DESC LIMIT 1"))
+    [names] = [c for c in trained["comparisons"] if c["output_column_name"] == "name"]
+    assert all(lv.get("u_probability") for lv in names["comparison_levels"]
+               if not lv.get("is_null_level"))
