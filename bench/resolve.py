@@ -134,7 +134,8 @@ def main() -> None:
               f"adjusted Rand {quality.adjusted_rand:.3f} ({quality.true_pairs:,} true "
               f"pairs), the model trained on {min(records, TRAIN_RECORDS):,} of the "
               f"records. {held:,} of the true pairs hold a tip whose only clue is a name "
-              "that another person's payment record in its country carries too "
+              "that another person's payment record in its country carries too, or one "
+              "slip from it "
               "(`quality.name_only_tips`: nothing in the records says which namesake it "
               f"is about); recall over the other true pairs: {recall:.3f}."]
     lines += timings_table([(k, f"{v:.1f}") for k, v in got["steps"].items()])

@@ -76,22 +76,24 @@ def world_truth(world: Path, records: dict[str, tuple[str, str]]) -> dict[str, s
 
 # The fields of a record ``name_only_tips`` reads (er_records' columns).
 TIP_FIELDS = ("record_id", "kind", "surname", "given", "birth_date", "phone", "email",
-              "account", "country", "side")
+              "account", "country", "side", "near")
 
 
 def name_only_tips(records: Iterable[Mapping[str, Any]], truth: dict[str, str]) -> set[str]:
     """The referrals no field can place: a tip whose only clue is a name that another
-    person's payment record in its country also carries.
+    person's payment record in its country also carries, or one slip from it.
 
     Such a tip carries no phone, email or account; its birth date, if any, is on none of
     its person's payment records (a payee's record has none); and a payment record of
     another person in the tip's country, on the tip's side where it names one, has its
-    surname and its given name (or that name's initial, or none), with no birth date
-    that contradicts the tip's. Which of the
-    namesakes it is about, nothing in the records says: an upper bound on recall for any
-    resolver that does not guess. ``records``: er_records rows (at least TIP_FIELDS);
-    ``truth``: record → person, as ``world_truth`` gives."""
+    surname and its given name (or that name's initial, or none) -- or, for a name
+    nobody carries, is one slip from it (``near``) -- with no birth date that
+    contradicts the tip's. Which of the namesakes it is about, nothing in the records
+    says: an upper bound on recall for any resolver that does not guess. ``records``:
+    er_records rows (at least TIP_FIELDS); ``truth``: record → person, as
+    ``world_truth`` gives."""
     rows = [r for r in records if r["record_id"] in truth]
+    by_id = {r["record_id"]: r for r in rows}
     paid: dict[tuple[Any, Any], list[Mapping[str, Any]]] = {}
     dates: dict[str, set[str]] = {}
     for r in rows:
@@ -107,12 +109,14 @@ def name_only_tips(records: Iterable[Mapping[str, Any]], truth: dict[str, str]) 
         person, born, given = truth[tip["record_id"]], tip["birth_date"], tip["given"] or ""
         if born and born in dates.get(person, ()):
             continue
-        if any(truth[o["record_id"]] != person
-               and tip["side"] in (None, o["kind"])
-               and (not given or o["given"] == given
-                    or (len(given) == 1 and (o["given"] or "").startswith(given)))
+        namesakes = [o for o in paid.get((tip["country"], tip["surname"]), ())
+                     if not given or o["given"] == given
+                     or (len(given) == 1 and (o["given"] or "").startswith(given))]
+        namesakes += [by_id[r] for r in tip.get("near") or () if r in by_id
+                      and by_id[r]["kind"] != "referral"]
+        if any(truth[o["record_id"]] != person and tip["side"] in (None, o["kind"])
                and not (born and o["birth_date"] and o["birth_date"] != born)
-               for o in paid.get((tip["country"], tip["surname"]), ())):
+               for o in namesakes):
             out.add(tip["record_id"])
     return out
 

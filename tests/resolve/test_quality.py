@@ -38,7 +38,8 @@ def _record(record_id: str, kind: str, surname: str | None = "valdez",
             given: str | None = "jun", **fields: str | None) -> dict[str, str | None]:
     out = {"record_id": record_id, "kind": kind, "surname": surname, "given": given,
            "birth_date": None, "phone": None, "email": None, "account": None,
-           "country": "PH", "side": "beneficiary" if kind != "sender" else "sender"}
+           "country": "PH", "side": "beneficiary" if kind != "sender" else "sender",
+           "near": None}
     return out | fields
 
 
@@ -71,6 +72,14 @@ def test_a_tip_with_only_a_name_among_namesakes_is_one_no_field_can_place() -> N
     # Without Q, no namesake: every tip can be placed.
     alone = [r for r in RECORDS if r["record_id"] != "beneficiary:K:2"]
     assert name_only_tips(alone, TRUTH) == set()
+    # A mistyped name nobody carries, one slip from both payees' ("near"): no field
+    # says which; one slip from P's alone, it can be placed.
+    typo = _record("referral:A:slip", "referral", surname="valdes",
+                   near=["beneficiary:K:1", "beneficiary:K:2", "referral:A:slip"])
+    assert "referral:A:slip" in name_only_tips([*RECORDS, typo], {**TRUTH, typo["record_id"]: "P"})
+    typo["near"] = ["beneficiary:K:1", "referral:A:slip"]
+    assert "referral:A:slip" not in name_only_tips([*RECORDS, typo],
+                                                   {**TRUTH, typo["record_id"]: "P"})
 
 
 def test_recall_over_the_pairs_without_the_records_left_out() -> None:
