@@ -30,9 +30,7 @@ from sentinelle.resolve.linkage import TRAIN_RECORDS  # noqa: E402
 from sentinelle.resolve.quality import (  # noqa: E402
     TIP_FIELDS,
     ClusterQuality,
-    cluster_quality,
-    name_only_tips,
-    recall_without,
+    with_name_only_tips,
     world_truth,
 )
 
@@ -67,11 +65,8 @@ def _quality(world: Path, result: Path) -> tuple[ClusterQuality, int, float]:
     ids = [str(r) for r in table.column("record_id").to_pylist()]
     predicted = dict(zip(ids, map(str, table.column("cluster_id").to_pylist()), strict=True))
     records = {r: (r.split(":", 2)[0], r.split(":", 2)[2]) for r in ids}
-    truth = world_truth(world, records)
-    tips = name_only_tips(pq.read_table(result.with_suffix(".records.parquet")).to_pylist(),
-                          truth)
-    held, recall = recall_without(predicted, truth, tips)
-    return cluster_quality(predicted, truth), held, recall
+    fields = pq.read_table(result.with_suffix(".records.parquet")).to_pylist()
+    return with_name_only_tips(predicted, world_truth(world, records), fields)
 
 
 def main() -> None:

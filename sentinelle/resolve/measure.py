@@ -14,14 +14,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from sentinelle.resolve.quality import (
-    TIP_FIELDS,
-    ClusterQuality,
-    cluster_quality,
-    name_only_tips,
-    recall_without,
-    world_truth,
-)
+from sentinelle.resolve.quality import TIP_FIELDS, ClusterQuality, with_name_only_tips, world_truth
 from sentinelle.resolve.run import resolve
 
 
@@ -43,9 +36,7 @@ def measure_world(out: Path, scale: float, seed: int, threads: int = 2
         records = {r: (k, i) for r, k, i in
                    wh.execute("SELECT record_id, kind, source_id FROM er_records").fetchall()}
         fields = wh.con.sql(f"SELECT {', '.join(TIP_FIELDS)} FROM er_records").to_arrow_table()
-    truth = world_truth(world, records)
-    held, recall = recall_without(predicted, truth, name_only_tips(fields.to_pylist(), truth))
-    return cluster_quality(predicted, truth), held, recall
+    return with_name_only_tips(predicted, world_truth(world, records), fields.to_pylist())
 
 
 def main(argv: list[str]) -> None:

@@ -121,6 +121,15 @@ def name_only_tips(records: Iterable[Mapping[str, Any]], truth: dict[str, str]) 
     return out
 
 
+def with_name_only_tips(predicted: dict[str, str], truth: dict[str, str],
+                        records: Iterable[Mapping[str, Any]]
+                        ) -> tuple[ClusterQuality, int, float]:
+    """The clusters' quality, how many true pairs hold a name-only tip
+    (``name_only_tips`` over ``records``), and the recall over the other true pairs."""
+    held, recall = recall_without(predicted, truth, name_only_tips(records, truth))
+    return cluster_quality(predicted, truth), held, recall
+
+
 def recall_without(predicted: dict[str, str], truth: dict[str, str],
                    left_out: set[str]) -> tuple[int, float]:
     """How many true pairs hold one of the records ``left_out``, and the pairwise recall
