@@ -587,8 +587,8 @@ def _unobserved_u(model: dict[str, Any]) -> dict[str, Any]:
     counts agreeing against a match: "s harris" and "shane harris", born the same day,
     scored 0.002 at a million records, where the sample holds a handful of referrals and
     no initial. The counterparties' levels the sample never meets keep Splink's default:
-    two namesakes paying one popular payee are not rare at a million records, and one in
-    a million made 630 such pairs of senders matches there (docs/resolve.md)."""
+    two namesakes paying one popular payee are not rare at a million records, and at one
+    in a million wrong merges of such senders doubled there (docs/resolve.md)."""
     for comparison in model["comparisons"]:
         if comparison["output_column_name"] not in LEARNT:
             continue
