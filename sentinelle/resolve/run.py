@@ -172,6 +172,11 @@ def recluster(wh: Warehouse, judgements: dict[tuple[str, str], str],
         raise SentinelleError("entity resolution has not run on this warehouse",
                               fix="run sentinelle resolve first")
     reader = wh.con.cursor()  # a connection of its own, so no pending result is in the way
+    if "on_identifier" not in reader.sql("SELECT * FROM er_pairs LIMIT 0").columns:
+        reader.close()
+        raise SentinelleError("the last entity resolution run on this warehouse predates "
+                              "er_pairs.on_identifier, which clustering reads",
+                              fix="run sentinelle resolve once (not --recluster)")
     records = reader.sql("SELECT record_id, first_seen, last_seen FROM er_records"
                          ).to_arrow_table()
     pairs = reader.sql("SELECT record_id_l, record_id_r, match_probability, on_identifier "

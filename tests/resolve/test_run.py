@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sentinelle.cli import app
-from sentinelle.errors import SettingsError
+from sentinelle.errors import SentinelleError, SettingsError
 from sentinelle.ingest import ingest_paths
 from sentinelle.resolve import cluster_quality, resolve, world_truth
 from sentinelle.resolve.linkage import M
@@ -236,3 +236,19 @@ def test_judgements_outrank_the_model_on_reclustering(world: tuple[Path, dict[st
     assert subjects[sender_id] == subjects[NOBODY]
     assert decided == {sender_id: "judgement", NOBODY: "judgement"}
     assert result.joined_by_judgement == 1 and result.refused_by_judgement >= 1
+
+
+def test_reclustering_a_run_from_before_on_identifier_says_to_resolve_again(
+        world: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    import shutil
+
+    from sentinelle.resolve.run import recluster
+
+    copy = tmp_path / "old.duckdb"
+    shutil.copy(world[0] / "w.duckdb", copy)
+    with open_warehouse(copy, memory_limit="1GB", threads=2) as wh:
+        wh.execute("ALTER TABLE er_pairs DROP COLUMN on_identifier")
+        with pytest.raises(SentinelleError) as raised:
+            recluster(wh, {})
+    assert "on_identifier" in str(raised.value)
+    assert "sentinelle resolve" in (raised.value.fix or "")
