@@ -91,10 +91,23 @@ def other_surname(rng: np.random.Generator, pool: np.ndarray, surname: np.ndarra
     return out
 
 
-def _zipf_index(u: np.ndarray, n: int) -> np.ndarray:
+def _zipf_weights(n: int) -> np.ndarray:
     weights = 1.0 / np.arange(1, n + 1) ** 0.5
-    cdf = np.cumsum(weights / weights.sum())
+    return weights / weights.sum()
+
+
+def _zipf_index(u: np.ndarray, n: int) -> np.ndarray:
+    cdf = np.cumsum(_zipf_weights(n))
     return np.minimum(np.searchsorted(cdf, u), n - 1).astype(np.int32)
+
+
+def namesake_chance(pool: int, gender: int) -> float:
+    """The chance that two people of one pool and gender, drawn apart, have one given name
+    and one surname: how often a name alone cannot tell two people apart."""
+    male, female, end = pools().first_ranges[pool]
+    lo, hi = pools().surname_ranges[pool]
+    given = female - male if gender == MALE else end - female
+    return float((_zipf_weights(given) ** 2).sum() * (_zipf_weights(hi - lo) ** 2).sum())
 
 
 def fold_ascii(text: str) -> str:
@@ -107,7 +120,8 @@ def fold_ascii(text: str) -> str:
 
 def strip_accents(text: str) -> str:
     """The name as a system without accents records it: ``Hélène`` -> ``Helene``."""
-    special = {"ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ß": "ss"}
+    special = {"ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ß": "ss",
+               "ẞ": "SS"}
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(special.get(ch, ch) for ch in decomposed if not unicodedata.combining(ch))
 
