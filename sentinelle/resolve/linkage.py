@@ -37,6 +37,7 @@ BLOCKING: tuple[tuple[str, ...], ...] = (
     ("surname", "birth_date"),        # a typo in the given name
     ("given", "birth_date"),          # a typo in the surname
     ("near",),                        # a referral's name one slip from a record's (records.py)
+    ("birth_date", "country"),        # two tips, each name mistyped or cut to an initial
 )
 # Rules that pair a referral with any record, never two payment records: one common
 # name in one country gathers hundreds of payment records (702 at a million records: 22.9
@@ -44,6 +45,10 @@ BLOCKING: tuple[tuple[str, ...], ...] = (
 # of one person with nothing else in common are a sender registered twice without a
 # birth date, and share a payee (the rule after it: 11 thousand pairs at a million).
 WITH_A_REFERRAL = {("name_key", "country")}
+# Rules that pair two referrals only: one man's tips from two agencies may share nothing
+# but a birth date ("castaneda m" and "casaneda maricris", born the same day); among
+# payment records a birth date and a country gather hundreds of strangers.
+BETWEEN_REFERRALS = {("birth_date", "country")}
 # List columns: two records are paired where any one element agrees.
 LISTS = ("counterparties", "near")
 
@@ -382,6 +387,9 @@ def _rules(rules: tuple[tuple[str, ...], ...], dialect: str = "duckdb") -> list[
         if cols in WITH_A_REFERRAL:
             rule = rule.get_blocking_rule(dialect).as_dict()
             rule["blocking_rule"] += " AND (l.kind = 'referral' OR r.kind = 'referral')"
+        elif cols in BETWEEN_REFERRALS:
+            rule = rule.get_blocking_rule(dialect).as_dict()
+            rule["blocking_rule"] += " AND l.kind = 'referral' AND r.kind = 'referral'"
         out.append(rule)
     return out
 

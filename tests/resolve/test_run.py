@@ -33,6 +33,7 @@ PAIRS_PER_RECORD = 1.0
 KNOWN = "referral:Interpol:IP-TEST-1"
 NOBODY = "referral:Interpol:IP-TEST-2"
 MISTYPED = "referral:Interpol:IP-TEST-3"
+TWO_TIPS = ("referral:Interpol:IP-TEST-4", "referral:Europol:EP-TEST-5")
 
 
 def _a_sender(world: Path) -> dict[str, str]:
@@ -62,6 +63,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict
         referral(3, referral_id="IP-TEST-3", source="Interpol",
                  subject_name=f"{first} {last[:2]}{last[1:]}", subject_birth_date="",
                  subject_email="", subject_phone="", subject_country=sender["sender_country"]),
+        # Two agencies' tips about one man the provider never served: an initial and a
+        # surname with two letters swapped, the full name; only the birth date agrees.
+        referral(4, referral_id="IP-TEST-4", source="Interpol", subject_name="BRIGTHWATER O",
+                 subject_birth_date="1950-05-05", subject_email="", subject_phone="",
+                 subject_country="FR"),
+        referral(5, referral_id="EP-TEST-5", source="Europol",
+                 subject_name="Octave Brightwater", subject_birth_date="1950-05-05",
+                 subject_email="", subject_phone="", subject_country="FR"),
     ])
     db = folder / "w.duckdb"
     with open_warehouse(db, memory_limit="1GB", threads=2) as wh:
@@ -122,6 +131,27 @@ def test_a_mistyped_name_nobody_carries_is_looked_for_one_slip_away(
     assert near[sender_id] == [sender_id]
     assert pair == [("near", "one letter apart")]
     assert unseen == 0  # a payment record's list is only ever its own id
+
+
+def test_two_tips_sharing_only_a_birth_date_are_compared_and_joined(
+        world: tuple[Path, dict[str, str]]) -> None:
+    with _open(world[0]) as wh:
+        pair = wh.execute("""
+            SELECT blocked_on, match_probability FROM er_pairs
+            WHERE ? IN (record_id_l, record_id_r) AND ? IN (record_id_l, record_id_r)""",
+                          list(TWO_TIPS)).fetchall()
+        subjects = wh.execute("SELECT DISTINCT subject_id FROM er_clusters WHERE record_id "
+                              "IN (?, ?)", list(TWO_TIPS)).fetchall()
+        payments = wh.scalar("""
+            SELECT count(*) FROM er_pairs p
+            JOIN er_records l ON l.record_id = p.record_id_l
+            JOIN er_records r ON r.record_id = p.record_id_r
+            WHERE p.blocked_on = 'birth_date+country'
+              AND (l.kind <> 'referral' OR r.kind <> 'referral')""")
+    [(blocked_on, probability)] = pair
+    assert blocked_on == "birth_date+country" and probability >= 0.9, pair
+    assert len(subjects) == 1
+    assert payments == 0  # the rule pairs two referrals, never a payment record
 
 
 def test_different_people_stay_apart(world: tuple[Path, dict[str, str]]) -> None:

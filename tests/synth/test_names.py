@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
+import numpy as np
 import pytest
 
 from sentinelle.synth import vocabulary
-from sentinelle.synth.names import fold_ascii, pools, strip_accents
+from sentinelle.synth.names import (
+    FEMALE,
+    MALE,
+    draw_first,
+    draw_surname,
+    fold_ascii,
+    namesake_chance,
+    pool_code,
+    pools,
+    strip_accents,
+)
 from tests.synth.conftest import Loaded
 
 HANDLE = re.compile(r"^@([a-z]+)_\d{2}$")
@@ -32,6 +44,25 @@ def test_pools_are_text_and_unique() -> None:
         assert len(set(p.surnames[lo:hi])) == hi - lo
 
 
+@pytest.mark.parametrize("pool", ["british", "filipino", "thai", "vietnamese"])
+def test_namesake_chance_is_what_the_draws_give(pool: str) -> None:
+    rng = np.random.default_rng(7)
+    n = 200_000
+    code, gender = np.full(n, pool_code(pool)), np.full(n, FEMALE)
+    names = Counter(zip(draw_first(rng, code, gender).tolist(),
+                        draw_surname(rng, code).tolist(), strict=True))
+    drawn = sum(c * (c - 1) for c in names.values()) / (n * (n - 1))
+    assert drawn == pytest.approx(namesake_chance(pool_code(pool), FEMALE), rel=0.1)
+
+
+def test_namesakes_are_rare_in_every_pool() -> None:
+    # A name alone tells two people apart unless they are namesakes; with 30 given names
+    # and 40 surnames one pair in 700 shared a full name (a real population: far fewer).
+    for pool in range(len(pools().names)):
+        for gender in (MALE, FEMALE):
+            assert namesake_chance(pool, gender) < 5e-4, pools().names[pool]
+
+
 @pytest.mark.parametrize(("raw", "ascii_", "plain"), [
     ("Dela Cruz", "delacruz", "Dela Cruz"),
     ("Hélène", "helene", "Helene"),
@@ -39,6 +70,7 @@ def test_pools_are_text_and_unique() -> None:
     ("Łukasz", "lukasz", "Lukasz"),
     ("Nguyễn", "nguyen", "Nguyen"),
     ("Đặng", "dang", "Dang"),
+    ("WEIẞ", "weiss", "WEISS"),
 ])
 def test_folding(raw: str, ascii_: str, plain: str) -> None:
     assert fold_ascii(raw) == ascii_
