@@ -73,7 +73,8 @@ def detect(
     = False,
     subjects: Annotated[bool | None, typer.Option(
         "--subjects/--parties", help="Score the subjects entity resolution found, or each "
-        "provider's parties (default: parties; see docs/resolve.md for why).",
+        "provider's parties (default: subjects once sentinelle resolve has run, else "
+        "parties; see docs/resolve.md).",
         show_default=False)] = None,
     engine: Annotated[str | None, typer.Option(
         "--engine", help="duckdb (the warehouse file) or spark (Parquet: --input and "

@@ -69,8 +69,13 @@ _SIDES = {
 def referral_matches_sql(dialect: Dialect, resolved: bool = False) -> str:
     """Every (referral, party) pair that agrees exactly on an email, a phone, an account,
     or a name with a birth date — and, once entity resolution has run, every referral
-    resolved into the party's subject; a referral about a buyer is matched to senders,
-    about a facilitator to beneficiaries, and about an unknown role to both."""
+    resolved into the party's subject by the model or a person; a referral about a buyer
+    is matched to senders, about a facilitator to beneficiaries, and about an unknown
+    role to both. A referral placed with a subject by its name alone (``decided_by``
+    "name only", or "tip date": among namesakes, by when it arrived) is not a match, as a
+    name alone matches no party here: a tip about someone the provider never served
+    would make the one customer carrying the name a referred facilitator, and the people
+    paying her buyers (docs/resolve.md, "Is detection better on subjects?")."""
     parties = " UNION ALL ".join(
         f"SELECT DISTINCT '{role}' AS role, provider, {pid} AS party_id, {name} AS name, "
         f"{dialect.cast(birth, 'DATE')} AS birth, {dialect.cast(phone, 'VARCHAR')} AS phone, "
@@ -95,7 +100,7 @@ FROM er_records rr JOIN er_clusters c ON c.record_id = rr.record_id
 JOIN referrals r ON r.source = rr.source AND r.referral_id = rr.source_id
 JOIN (SELECT DISTINCT role, provider, party_id FROM parties) p ON p.party_id = c.subject_id
  AND (r.subject_role = p.role OR coalesce(r.subject_role, 'unknown') = 'unknown')
-WHERE rr.kind = 'referral'"""
+WHERE rr.kind = 'referral' AND c.decided_by IN ('model', 'judgement')"""
     return f"""
 WITH parties AS ({parties}), matched AS ({matched})
 SELECT referral_id, source, role, provider, party_id,

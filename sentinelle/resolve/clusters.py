@@ -52,7 +52,9 @@ class Clustering:
     """Each record's subject, and how the clusters were made."""
 
     subjects: dict[str, str]
-    decided_by: dict[str, str]  # record -> "model", "judgement", "tip date" or "alone"
+    # record -> "model", "judgement", "tip date", "name only" (a referral placed with
+    # payment records by no pair agreeing on an identifier) or "alone"
+    decided_by: dict[str, str]
     joined_by_judgement: int = 0
     joined_by_model: int = 0
     refused_by_judgement: int = 0  # model pairs over the threshold kept apart by people
@@ -131,12 +133,15 @@ def cluster_tables(records: pa.Table, pairs: pa.Table,
     lowest = lowest_probability(threshold)
     dated = {r for a, b, p in scored if p >= lowest for r in (a, b)}
     dated.update(r for judged in judgements for r in judged)
-    named = {pair(a, b) for (a, b, p), known in zip(
-                 scored, pairs.column("on_identifier").to_pylist(), strict=True)
-             if p >= threshold and not known and a.startswith(REFERRAL_PREFIX)
+    known = pairs.column("on_identifier").to_pylist()
+    named = {pair(a, b) for (a, b, p), on_id in zip(scored, known, strict=True)
+             if p >= threshold and not on_id and a.startswith(REFERRAL_PREFIX)
              and b.startswith(REFERRAL_PREFIX)}
+    identified = {pair(a, b) for (a, b, p), on_id in zip(scored, known, strict=True)
+                  if p >= lowest and on_id
+                  and a.startswith(REFERRAL_PREFIX) != b.startswith(REFERRAL_PREFIX)}
     return cluster(records.column("record_id").to_pylist(), scored, judgements, threshold,
-                   spans(records, dated), named)
+                   spans(records, dated), named, identified)
 
 
 def spans(records: pa.Table, among: Iterable[str] | None = None) -> dict[str, Span]:
@@ -164,12 +169,16 @@ def lowest_probability(threshold: float) -> float:
 def cluster(records: Iterable[str], pairs: Iterable[tuple[str, str, float]],
             judgements: dict[tuple[str, str], str], threshold: float,
             seen: Mapping[str, Span] | None = None,
-            named: Collection[tuple[str, str]] = ()) -> Clustering:
+            named: Collection[tuple[str, str]] = (),
+            identified: Collection[tuple[str, str]] | None = None) -> Clustering:
     """Cluster ``records`` from the model's ``pairs`` (record, record, probability) and
     people's ``judgements`` (pair → same / not_same / unsure). ``seen``: each payment
     record's first and last payment, each referral's arrival (twice), where known.
     ``named``: pairs of referrals that agree on no identifier (``pair`` order), never
-    joined directly."""
+    joined directly. ``identified``: the pairs of a referral and a payment record that
+    agree on one; a referral the model placed with payment records through none of them
+    (nor through a person's judgement) is decided by "name only" — detection does not
+    take it as a seed (``detect/linkage.py``). None: every placement is "model"."""
     uf = _UnionFind(records, seen or {})
     for a, b in judgements:
         uf.add(a)
@@ -223,14 +232,41 @@ def cluster(records: Iterable[str], pairs: Iterable[tuple[str, str, float]],
     groups: dict[str, list[str]] = {}
     for x in uf.parent:
         groups.setdefault(uf.find(x), []).append(x)
+    tied = None if identified is None else _tied(identified, judgements)
     for members in groups.values():
         sid = subject_id(min(members))
+        by_name = tied is not None and _placed_by_name(members, tied)
         for x in members:
             out.subjects[x] = sid
             out.decided_by[x] = ("judgement" if x in by_people else
                                  "tip date" if x in by_date else
+                                 "name only" if by_name and x.startswith(REFERRAL_PREFIX)
+                                 and x in by_model else
                                  "model" if x in by_model else "alone")
     return out
+
+
+def _tied(identified: Collection[tuple[str, str]],
+          judgements: dict[tuple[str, str], str]) -> dict[str, set[str]]:
+    """Referral → the payment records it agrees with on an identifier, or that a person
+    judged the same."""
+    out: dict[str, set[str]] = {}
+    same = (p for p, verdict in judgements.items() if verdict == SAME)
+    for a, b in (*identified, *same):
+        if a.startswith(REFERRAL_PREFIX) != b.startswith(REFERRAL_PREFIX):
+            ref, payment = (a, b) if a.startswith(REFERRAL_PREFIX) else (b, a)
+            out.setdefault(ref, set()).add(payment)
+    return out
+
+
+def _placed_by_name(members: list[str], tied: dict[str, set[str]]) -> bool:
+    """Whether a cluster holds referrals and payment records, and no referral of it is
+    tied to one of its payment records by an identifier or a judgement."""
+    refs = [x for x in members if x.startswith(REFERRAL_PREFIX)]
+    if not refs or len(refs) == len(members):
+        return False
+    payments = set(members).difference(refs)
+    return not any(tied.get(r, set()) & payments for r in refs)
 
 
 def _place_referrals(uf: _UnionFind, placing: list[tuple[float, str, str]],

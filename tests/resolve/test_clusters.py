@@ -227,3 +227,39 @@ def test_cluster_tables_reads_which_referral_pairs_agree_on_an_identifier() -> N
 
     assert grouped([False, True, True]) == {frozenset({R1, S1}), frozenset({R2, S2})}
     assert grouped([True, True, True]) == {frozenset({R1, R2, S1})}
+
+
+def test_a_tip_placed_by_its_name_alone_is_decided_by_name_only() -> None:
+    """R1 and R2 share a phone (joined); R2 names S1 and nothing else agrees: the two tips
+    are placed by a name. Where R1 agrees with S1 on an identifier (its birth date), or a
+    person judged R2 and S1 the same, they are not."""
+    pairs = [(R1, R2, 0.99), (R2, S1, 0.95), (R1, S1, 0.85)]
+    records = [R1, R2, S1, S2]
+    by_name = cluster(records, pairs, {}, 0.9, identified=set())
+    assert frozenset({R1, R2, S1}) in groups(by_name)
+    assert (by_name.decided_by[R1], by_name.decided_by[R2]) == ("name only", "name only")
+    assert (by_name.decided_by[S1], by_name.decided_by[S2]) == ("model", "alone")
+    tied = cluster(records, pairs, {}, 0.9, identified={pair(R1, S1)})
+    assert (tied.decided_by[R1], tied.decided_by[R2]) == ("model", "model")
+    judged = cluster(records, pairs, {pair(R2, S1): SAME}, 0.9, identified=set())
+    assert (judged.decided_by[R1], judged.decided_by[R2]) == ("model", "judgement")
+    # Not told which pairs agree on an identifier: every placement is the model's.
+    assert cluster(records, pairs, {}, 0.9).decided_by[R2] == "model"
+
+
+def test_cluster_tables_reads_which_tips_agree_with_a_payment_record() -> None:
+    import pyarrow as pa
+
+    from sentinelle.resolve.clusters import cluster_tables
+
+    records = pa.table({"record_id": [R1, S1], "first_seen": [None] * 2,
+                        "last_seen": [None] * 2}, schema=pa.schema([
+                            ("record_id", pa.string()), ("first_seen", pa.timestamp("us")),
+                            ("last_seen", pa.timestamp("us"))]))
+
+    def decided(on_identifier: bool) -> str:
+        pairs = pa.table({"record_id_l": [R1], "record_id_r": [S1],
+                          "match_probability": [0.93], "on_identifier": [on_identifier]})
+        return cluster_tables(records, pairs, {}, 0.9).decided_by[R1]
+
+    assert (decided(False), decided(True)) == ("name only", "model")

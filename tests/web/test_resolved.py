@@ -140,6 +140,18 @@ def test_the_queue_lists_subjects(ana: Client) -> None:
     assert all(a["key"]["provider"] == SUBJECT_PROVIDER for a in data["alerts"])
 
 
+def test_a_resolved_warehouse_is_detected_on_subjects_by_default(
+        resolved: dict, tmp_path: Path) -> None:
+    import shutil
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(resolved["db"], copy)
+    with open_warehouse(copy, memory_limit="1GB", threads=2) as wh:
+        run = detect(wh, load_catalogue(), user="test")
+        providers = {p for (p,) in wh.execute("SELECT DISTINCT provider FROM det_scores")
+                     .fetchall()}
+    assert run.subjects and providers == {SUBJECT_PROVIDER}
+
+
 def test_detection_on_parties_can_still_be_asked_for(
         resolved: dict, tmp_path: Path) -> None:
     import shutil
