@@ -122,8 +122,8 @@ def test_sessions_count_for_the_subject(warehouse: Warehouse, tmp_path: Path):
         ('sender:ExampleRemit:S1', 'sender', 'ExampleRemit', 'S1'),
         ('sender:ExampleRemit:S2', 'sender', 'ExampleRemit', 'S2'))
         t(record_id, kind, source, source_id)""")
-    warehouse.execute("""CREATE TABLE er_clusters AS SELECT record_id, 'subj-test' AS subject_id
-        FROM er_records""")
+    warehouse.execute("""CREATE TABLE er_clusters AS SELECT record_id, 'subj-test' AS subject_id,
+        'model' AS decided_by FROM er_records""")
     detect(warehouse, load_catalogue(), user="test", subjects=True)
     fired = _contributions(warehouse)
     assert fired[("buyer", "subj-test", "sessions_paid")][:2] == (4.0, 1.0)
