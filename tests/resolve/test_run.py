@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -84,6 +85,16 @@ def _open(folder: Path) -> Warehouse:
     return open_warehouse(folder / "w.duckdb", read_only=True)
 
 
+def _pair(wh: Warehouse, a: str, b: str, columns: str) -> list[tuple[Any, ...]]:
+    """``columns`` of the scored pair of records ``a`` and ``b``: er_pairs as ``p``, the
+    name's level as ``n``."""
+    return wh.execute(f"""
+        SELECT {columns} FROM er_pairs p
+        JOIN er_levels n ON n.field = 'name' AND n.gamma = p.gamma_name
+        WHERE ? IN (record_id_l, record_id_r) AND ? IN (record_id_l, record_id_r)""",
+                      [a, b]).fetchall()
+
+
 def test_blocking_keeps_the_pair_count_bounded(world: tuple[Path, dict[str, str]]) -> None:
     with _open(world[0]) as wh:
         records = wh.scalar("SELECT count(*) FROM er_records")
@@ -99,11 +110,8 @@ def test_the_same_man_under_a_misspelt_reversed_name_is_one_subject_with_reasons
     with _open(folder) as wh:
         subjects = dict(wh.execute("SELECT record_id, subject_id FROM er_clusters "
                                    "WHERE record_id IN (?, ?)", [sender_id, KNOWN]).fetchall())
-        pair = wh.execute("""
-            SELECT p.match_probability, p.mw_phone, p.mw_name, n.label
-            FROM er_pairs p JOIN er_levels n ON n.field = 'name' AND n.gamma = p.gamma_name
-            WHERE ? IN (record_id_l, record_id_r) AND ? IN (record_id_l, record_id_r)""",
-                          [sender_id, KNOWN]).fetchall()
+        pair = _pair(wh, sender_id, KNOWN, "p.match_probability, p.mw_phone, p.mw_name, "
+                     "n.label")
     assert subjects[sender_id] == subjects[KNOWN]
     [(probability, phone, name, label)] = pair
     assert probability >= 0.9 and phone > 5 and name > 0, pair
@@ -120,11 +128,7 @@ def test_a_mistyped_name_nobody_carries_is_looked_for_one_slip_away(
     with _open(folder) as wh:
         near = dict(wh.execute("SELECT record_id, near FROM er_records WHERE record_id IN "
                                "(?, ?)", [sender_id, MISTYPED]).fetchall())
-        pair = wh.execute("""
-            SELECT p.blocked_on, n.label FROM er_pairs p
-            JOIN er_levels n ON n.field = 'name' AND n.gamma = p.gamma_name
-            WHERE ? IN (record_id_l, record_id_r) AND ? IN (record_id_l, record_id_r)""",
-                          [sender_id, MISTYPED]).fetchall()
+        pair = _pair(wh, sender_id, MISTYPED, "p.blocked_on, n.label")
         unseen = wh.scalar("SELECT count(*) FROM er_records WHERE kind <> 'referral' "
                            "AND near IS NOT NULL AND NOT list_contains(near, record_id)")
     assert sender_id in near[MISTYPED] and MISTYPED in near[MISTYPED]
@@ -136,10 +140,7 @@ def test_a_mistyped_name_nobody_carries_is_looked_for_one_slip_away(
 def test_two_tips_sharing_only_a_birth_date_are_compared_and_joined(
         world: tuple[Path, dict[str, str]]) -> None:
     with _open(world[0]) as wh:
-        pair = wh.execute("""
-            SELECT blocked_on, match_probability FROM er_pairs
-            WHERE ? IN (record_id_l, record_id_r) AND ? IN (record_id_l, record_id_r)""",
-                          list(TWO_TIPS)).fetchall()
+        pair = _pair(wh, *TWO_TIPS, "p.blocked_on, p.match_probability")
         subjects = wh.execute("SELECT DISTINCT subject_id FROM er_clusters WHERE record_id "
                               "IN (?, ?)", list(TWO_TIPS)).fetchall()
         payments = wh.scalar("""
