@@ -97,6 +97,10 @@ def detect(target: Warehouse | Engine, catalogue: Catalogue, *, user: str,
     if subjects and not resolved:
         raise DetectionError("detection on subjects needs entity resolution",
                              fix="run sentinelle resolve first")
+    if subjects and not _readable(engine, "SELECT decided_by FROM er_clusters LIMIT 0"):
+        raise DetectionError("the warehouse was resolved before er_clusters.decided_by "
+                             "existed, which detection on subjects reads",
+                             fix="run sentinelle resolve once more, or detect with --parties")
     run = DetectionRun(uuid.uuid4().hex[:12], scorer, subjects=subjects)
     started = datetime.now(UTC).replace(tzinfo=None)
 
@@ -121,6 +125,16 @@ def detect(target: Warehouse | Engine, catalogue: Catalogue, *, user: str,
     # this last part).
     run.seconds["index the published results"] = round(time.perf_counter() - clock, 2)
     return run
+
+
+def _readable(engine: Engine, sql: str) -> bool:
+    """Whether the engine can run ``sql`` (a column of an older table may be missing; the
+    engines raise their own errors, DuckDB's and Spark's)."""
+    try:
+        engine.rows(sql)
+    except Exception:  # noqa: BLE001 - any engine's "no such column"
+        return False
+    return True
 
 
 def _run(engine: Engine, catalogue: Catalogue, weights: dict[str, Weights],

@@ -12,6 +12,7 @@ from sentinelle.comms import Options, get, ingest_file
 from sentinelle.comms.pairing import pair_sessions
 from sentinelle.detect import detect, load_catalogue
 from sentinelle.detect.catalogue import Catalogue
+from sentinelle.errors import DetectionError
 from sentinelle.ingest import ingest_paths
 from sentinelle.warehouse import Warehouse, open_warehouse
 from tests.conftest import TXN_COLUMNS, write_csv
@@ -127,3 +128,12 @@ def test_sessions_count_for_the_subject(warehouse: Warehouse, tmp_path: Path):
     detect(warehouse, load_catalogue(), user="test", subjects=True)
     fired = _contributions(warehouse)
     assert fired[("buyer", "subj-test", "sessions_paid")][:2] == (4.0, 1.0)
+
+
+def test_subjects_from_a_resolution_older_than_decided_by_are_refused(
+        warehouse: Warehouse) -> None:
+    warehouse.execute("""CREATE TABLE er_clusters AS SELECT * FROM (VALUES
+        ('sender:ExampleRemit:S1', 'subj-test')) t(record_id, subject_id)""")
+    with pytest.raises(DetectionError, match="decided_by") as raised:
+        detect(warehouse, load_catalogue(), user="test")
+    assert "sentinelle resolve" in str(raised.value.fix)
